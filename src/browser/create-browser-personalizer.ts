@@ -1,0 +1,74 @@
+import type { PageContext } from '../core/event.js';
+import type { BackendPreference, ModelRuntime } from '../core/model/model-runtime.js';
+import { type CorePersonalizer, createCorePersonalizer } from '../core/personalizer/create-core-personalizer.js';
+import type { PersonalizerOptions } from '../core/personalizer/options.js';
+import type { Personalizer } from '../core/personalizer/personalizer.js';
+import { type CaptureOptions, startDomCapture } from './dom-capture.js';
+import { createFetchTransport } from './fetch-transport.js';
+import { DeviceStorage } from './idb-storage.js';
+import { scheduleIdle } from './idle.js';
+import { startWidgets } from './widgets.js';
+
+/** Options of the browser personalizer: the core options plus what only a page has. */
+export interface BrowserPersonalizerOptions extends PersonalizerOptions {
+  /** Record product views and clicks from page markup. @default false (the script tag turns it on) */
+  capture?: boolean | CaptureOptions;
+  /** Fill `data-omnipersona-recs` elements with recommendations. @default false (the script tag turns it on) */
+  widgets?: boolean;
+  /** URL prefix of the TF.js WASM binaries (`tfjs-backend-wasm*.wasm`); without it the WASM backend is skipped. */
+  wasmPaths?: string;
+}
+
+/** How the ML module is reached: a bundler import for npm users, a URL import for the script tag. */
+export type MlModuleLoader = () => Promise<{
+  createModelRuntime(options: { backend?: BackendPreference; wasmPaths?: string }): Promise<ModelRuntime>;
+}>;
+
+/**
+ * Wires the core to the browser: IndexedDB (memory when blocked), fetch, idle callbacks, DOM capture
+ * and widgets. Safe to call during server-side rendering: without `window` it touches nothing.
+ */
+export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, loadMl: MlModuleLoader): Personalizer {
+  const hasDom = typeof window !== 'undefined' && typeof document !== 'undefined';
+  const runtimeOptions: { backend?: BackendPreference; wasmPaths?: string } = {};
+  if (options.backend) runtimeOptions.backend = options.backend;
+  if (options.wasmPaths) runtimeOptions.wasmPaths = options.wasmPaths;
+  // The storage reports a fallback asynchronously, so `core` exists by then.
+  const storage = new DeviceStorage(options.site ?? 'default', (error) =>
+    core.reportError(error, 'IndexedDB is unavailable; events are kept in memory'),
+  );
+  const core: CorePersonalizer = createCorePersonalizer(options, {
+    log: storage.log,
+    kv: storage.kv,
+    ...(options.endpoint ? { transport: createFetchTransport(options.endpoint) } : {}),
+    loadRuntime: async () => (await loadMl()).createModelRuntime(runtimeOptions),
+    scheduleIdle: hasDom ? scheduleIdle : (task) => setTimeout(task, 0),
+    now: () => Date.now(),
+    randomId: () => crypto.randomUUID(),
+    context: hasDom ? pageContext : () => undefined,
+  });
+  const emitError = (error: unknown) => core.reportError(error, 'Page integration failed');
+  if (hasDom && options.capture) {
+    const captureOptions = typeof options.capture === 'object' ? options.capture : {};
+    startDomCapture((event) => {
+      try {
+        core.track(event);
+      } catch (error) {
+        emitError(error);
+      }
+    }, captureOptions);
+  }
+  if (hasDom && options.widgets) startWidgets(core, emitError);
+  return core;
+}
+
+function pageContext(): PageContext {
+  const context: PageContext = { url: location.href };
+  if (document.referrer) context.referrer = document.referrer;
+  const utm: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(location.search)) {
+    if (key.startsWith('utm_')) utm[key.slice(4)] = value;
+  }
+  if (Object.keys(utm).length > 0) context.utm = utm;
+  return context;
+}

@@ -1,0 +1,114 @@
+import type { ItemInput } from './event.js';
+
+/** A product as the recommender knows it. */
+export interface CatalogItem {
+  id: string;
+  name?: string;
+  /** Category path, most general first. Empty when unknown. */
+  category: string[];
+  brand?: string;
+  price?: number;
+  currency?: string;
+  url?: string;
+  image?: string;
+  inStock?: boolean;
+}
+
+/** Normalises item metadata from any source (feed, page markup, `track()`) into a {@link CatalogItem}. */
+export function toCatalogItem(item: ItemInput): CatalogItem {
+  const category =
+    typeof item.category === 'string'
+      ? item.category.split(/\s*[>/|]\s*/u).filter((part) => part.length > 0)
+      : (item.category ?? []);
+  const { category: _ignored, ...rest } = item;
+  return { ...rest, category };
+}
+
+/** Category index 0: items whose category is not known. */
+export const UNKNOWN_CATEGORY = '(unknown)';
+
+/**
+ * The item universe of one model: a stable order (the model's row index) plus lookups.
+ * Items seen on pages extend it locally; the order of known items never changes.
+ */
+export class Catalog {
+  readonly #items: CatalogItem[] = [];
+  readonly #index = new Map<string, number>();
+  readonly #categories: string[] = [UNKNOWN_CATEGORY];
+  readonly #categoryIndex = new Map<string, number>();
+
+  constructor(items: Iterable<CatalogItem> = []) {
+    for (const item of items) this.upsert(item);
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** Top-level categories in order of first appearance, after {@link UNKNOWN_CATEGORY} at index 0. */
+  get categories(): readonly string[] {
+    return this.#categories;
+  }
+
+  get items(): readonly CatalogItem[] {
+    return this.#items;
+  }
+
+  /** Adds an item or fills in metadata of a known one. Returns its row index. */
+  upsert(item: CatalogItem): number {
+    const known = this.#index.get(item.id);
+    if (known !== undefined) {
+      const current = this.#items[known] as CatalogItem;
+      this.#items[known] = {
+        ...current,
+        ...Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined)),
+        category: item.category.length > 0 ? item.category : current.category,
+      };
+      this.#categoryOf(this.#items[known] as CatalogItem);
+      return known;
+    }
+    this.#categoryOf(item);
+    this.#items.push(item);
+    this.#index.set(item.id, this.#items.length - 1);
+    return this.#items.length - 1;
+  }
+
+  /** Takes over the items and order of `other`, keeping this instance (others hold a reference to it). */
+  replaceWith(other: Catalog): void {
+    this.#items.length = 0;
+    this.#index.clear();
+    this.#categories.length = 1;
+    this.#categoryIndex.clear();
+    for (const item of other.items) this.upsert(item);
+  }
+
+  indexOf(id: string): number | undefined {
+    return this.#index.get(id);
+  }
+
+  get(id: string): CatalogItem | undefined {
+    const index = this.#index.get(id);
+    return index === undefined ? undefined : this.#items[index];
+  }
+
+  at(index: number): CatalogItem | undefined {
+    return this.#items[index];
+  }
+
+  /** Top-level category index of every item (0 = unknown): the side feature that keeps new items from being blank. */
+  itemCategories(): Int32Array {
+    return Int32Array.from(this.#items, (item) => this.#categoryOf(item));
+  }
+
+  #categoryOf(item: CatalogItem): number {
+    const top = item.category[0];
+    if (top === undefined) return 0;
+    let index = this.#categoryIndex.get(top);
+    if (index === undefined) {
+      index = this.#categories.length;
+      this.#categories.push(top);
+      this.#categoryIndex.set(top, index);
+    }
+    return index;
+  }
+}

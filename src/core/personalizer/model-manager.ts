@@ -1,0 +1,200 @@
+import type { KeyValueStore } from '../adapters.js';
+import { Catalog, type CatalogItem } from '../catalog.js';
+import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
+import type { HistoryInput, ModelRuntime, TrainingExample, TrainReport } from '../model/model-runtime.js';
+import { initialWeights, type ModelConfig } from '../model/model-spec.js';
+import { subtractWeights, type WeightSet } from '../model/weights.js';
+import type { SyncClient } from '../sync/sync-client.js';
+import { decodeTensors, encodeTensors } from '../sync/tensor-codec.js';
+
+const MODEL_KEY = 'model';
+
+/** What is kept on the device so that a reload resumes where the shopper left off. */
+interface StoredModel {
+  /** Global version the personal weights started from; 0 for a model built on the device. */
+  version: number;
+  config: ModelConfig;
+  catalogItems: CatalogItem[];
+  /** The global weights, encoded; the base of every update. */
+  base: Uint8Array;
+  /** The personal (fine-tuned) weights, encoded. */
+  personal: Uint8Array;
+  /** Training examples seen since the last pushed update. */
+  examplesSinceUpdate: number;
+  etag?: string;
+}
+
+export interface ModelManagerDeps {
+  kv: KeyValueStore;
+  catalog: Catalog;
+  loadRuntime: () => Promise<ModelRuntime>;
+  client?: SyncClient;
+  canPull: () => boolean;
+  offlineDim: number;
+}
+
+/**
+ * Owns the model's lifecycle on the device: where its weights come from (stored, server or built
+ * locally), training, persistence, and the update that goes back to the server.
+ */
+export class ModelManager {
+  readonly #deps: ModelManagerDeps;
+  #runtime?: ModelRuntime;
+  #state?: StoredModel;
+  #ready?: Promise<ModelRuntime>;
+
+  constructor(deps: ModelManagerDeps) {
+    this.#deps = deps;
+  }
+
+  get version(): number | undefined {
+    return this.#state?.version;
+  }
+
+  get backend(): ModelRuntime['backend'] | undefined {
+    return this.#runtime?.backend;
+  }
+
+  get rows(): number {
+    return this.#state?.config.items ?? 0;
+  }
+
+  /** Loads the runtime and weights once; later calls share the same promise. */
+  ready(): Promise<ModelRuntime> {
+    this.#ready ??= this.#load().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw toOmniPersonaError(error, 'MODEL_UNAVAILABLE', 'The model could not be loaded');
+    });
+    return this.#ready;
+  }
+
+  async score(history: HistoryInput): Promise<Float32Array> {
+    const runtime = await this.ready();
+    return runtime.score(history);
+  }
+
+  async train(examples: TrainingExample[], timeBudgetMs: number): Promise<TrainReport> {
+    const runtime = await this.ready();
+    const state = this.#requireState();
+    const report = await runtime.train(examples, { timeBudgetMs });
+    state.personal = encodeTensors(await runtime.weights());
+    state.examplesSinceUpdate += examples.length;
+    await this.#deps.kv.set(MODEL_KEY, state);
+    return report;
+  }
+
+  /**
+   * Fetches a newer global model when there is one and switches to it. The personal fine-tune is
+   * redone from the event log by the caller, so nothing the shopper did is lost.
+   * @returns whether a new version was loaded
+   */
+  async pull(): Promise<boolean> {
+    const client = this.#deps.client;
+    if (!client) return false;
+    await this.ready();
+    const state = this.#requireState();
+    const fresh = await client.manifest(state.etag);
+    if (!fresh || fresh.manifest.version === state.version) return false;
+    const document = await client.catalog();
+    const weights = await client.weights(fresh.manifest.weights.F32);
+    const next = this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
+    await this.#activate(next);
+    return true;
+  }
+
+  /** The difference from the global base, with how many examples it learned from; undefined when nothing new. */
+  async pendingUpdate(): Promise<{ delta: WeightSet; baseVersion: number; examples: number } | undefined> {
+    const state = this.#state;
+    if (!state || state.version === 0 || state.examplesSinceUpdate === 0) return undefined;
+    const base = decodeTensors(state.base).tensors;
+    const personal = decodeTensors(state.personal).tensors;
+    return { delta: subtractWeights(personal, base), baseVersion: state.version, examples: state.examplesSinceUpdate };
+  }
+
+  async markUpdateSent(): Promise<void> {
+    const state = this.#requireState();
+    state.examplesSinceUpdate = 0;
+    await this.#deps.kv.set(MODEL_KEY, state);
+  }
+
+  /** Drops every personal weight, in memory and in storage. */
+  async forget(): Promise<void> {
+    const runtime = this.#runtime;
+    this.#runtime = undefined;
+    this.#state = undefined;
+    this.#ready = undefined;
+    await this.#deps.kv.delete(MODEL_KEY);
+    await runtime?.dispose();
+  }
+
+  async #load(): Promise<ModelRuntime> {
+    const stored = await this.#deps.kv.get<StoredModel>(MODEL_KEY);
+    let state = stored;
+    if (!state && this.#deps.client && this.#deps.canPull()) {
+      state = await this.#fromServer(this.#deps.client).catch(() => undefined);
+    }
+    state ??= this.#offline();
+    return this.#activate(state);
+  }
+
+  async #fromServer(client: SyncClient): Promise<StoredModel> {
+    const fresh = await client.manifest();
+    if (!fresh) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
+    const document = await client.catalog();
+    const weights = await client.weights(fresh.manifest.weights.F32);
+    return this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
+  }
+
+  /** A model built on the device from the items seen so far, for shops without a server or while offline. */
+  #offline(): StoredModel {
+    const catalog = this.#deps.catalog;
+    if (catalog.size === 0) {
+      throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No server model and no known items to build one from');
+    }
+    const config = { items: catalog.size, categories: catalog.categories.length, dim: this.#deps.offlineDim };
+    return this.#stateFrom(0, config, [...catalog.items], initialWeights(config));
+  }
+
+  #stateFrom(
+    version: number,
+    config: ModelConfig,
+    catalogItems: CatalogItem[],
+    weights: WeightSet,
+    etag?: string,
+  ): StoredModel {
+    const encoded = encodeTensors(weights);
+    const state: StoredModel = {
+      version,
+      config,
+      catalogItems,
+      base: encoded,
+      personal: encoded,
+      examplesSinceUpdate: 0,
+    };
+    if (etag !== undefined) state.etag = etag;
+    return state;
+  }
+
+  async #activate(state: StoredModel): Promise<ModelRuntime> {
+    // The model's rows follow the server catalog's order; items seen locally extend it afterwards.
+    const ordered = new Catalog(state.catalogItems);
+    for (const item of this.#deps.catalog.items) ordered.upsert(item);
+    this.#deps.catalog.replaceWith(ordered);
+    const categories = new Int32Array(state.config.items);
+    const known = this.#deps.catalog.itemCategories();
+    for (let row = 0; row < categories.length; row++) {
+      categories[row] = Math.min(known[row] ?? 0, state.config.categories - 1);
+    }
+    const runtime = this.#runtime ?? (await this.#deps.loadRuntime());
+    await runtime.load(state.config, decodeTensors(state.personal).tensors, { categories });
+    this.#runtime = runtime;
+    this.#state = state;
+    await this.#deps.kv.set(MODEL_KEY, state);
+    return runtime;
+  }
+
+  #requireState(): StoredModel {
+    if (!this.#state) throw new OmniPersonaError('MODEL_UNAVAILABLE', 'The model is not loaded');
+    return this.#state;
+  }
+}

@@ -1,0 +1,57 @@
+import * as v from 'valibot';
+import type { CatalogItem } from './catalog.js';
+import { OmniPersonaError } from './errors.js';
+
+/** The kinds of recommendation the SDK serves. */
+export type RecommendationKind = 'for-you' | 'similar' | 'bought-together' | 'trending' | 'recently-viewed';
+
+export const RecommendRequestSchema = v.object({
+  kind: v.picklist(['for-you', 'similar', 'bought-together', 'trending', 'recently-viewed']),
+  /** @default 8 */
+  count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)), 8),
+  /** The anchor item for `similar` and `bought-together`. */
+  item: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Only items whose category path starts with this. */
+  category: v.optional(v.string()),
+  minPrice: v.optional(v.number()),
+  maxPrice: v.optional(v.number()),
+  inStock: v.optional(v.boolean()),
+  /** Item ids never to show. */
+  exclude: v.optional(v.array(v.string())),
+  /** Leave out items the shopper already viewed. @default true for `for-you` */
+  excludeViewed: v.optional(v.boolean()),
+  /** Keep an item only when this returns true. */
+  filter: v.optional(v.custom<(item: CatalogItem) => boolean>((value) => typeof value === 'function')),
+});
+
+/** What `recommend()` takes. */
+export type RecommendRequest = v.InferInput<typeof RecommendRequestSchema>;
+export type ParsedRecommendRequest = v.InferOutput<typeof RecommendRequestSchema>;
+
+/** One recommended item, with why. */
+export interface Recommendation {
+  item: CatalogItem;
+  score: number;
+  reason: string;
+}
+
+/** @throws OmniPersonaError `INVALID_REQUEST` */
+export function parseRecommendRequest(request: unknown): ParsedRecommendRequest {
+  const result = v.safeParse(RecommendRequestSchema, request);
+  if (result.success) {
+    const needsItem = result.output.kind === 'similar' || result.output.kind === 'bought-together';
+    if (needsItem && result.output.item === undefined) {
+      throw new OmniPersonaError(
+        'INVALID_REQUEST',
+        `A "${result.output.kind}" request needs an item id, received none`,
+      );
+    }
+    return result.output;
+  }
+  const issue = result.issues[0];
+  const path = issue ? (v.getDotPath(issue) ?? '(request)') : '(request)';
+  throw new OmniPersonaError(
+    'INVALID_REQUEST',
+    `Invalid recommend request at ${path}: ${issue?.message ?? 'rejected'}`,
+  );
+}

@@ -1,0 +1,104 @@
+import * as v from 'valibot';
+import type { CatalogItem } from '../catalog.js';
+import type { ModelConfig } from '../model/model-spec.js';
+import type { WireDtype } from './tensor-codec.js';
+
+/**
+ * The sync protocol between devices and `omnipersona-server`, version 1.
+ * Paths are relative to the server's endpoint URL. Schemas here are used by both sides: the server
+ * to validate requests, the device to validate responses.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const ROUTES = {
+  health: '/v1/health',
+  catalog: '/v1/catalog',
+  model: '/v1/model',
+  /** `GET ${modelWeights}/${version}?dtype=F32|F16|I8`; `PUT ${model}` publishes (operator token). */
+  modelWeights: '/v1/model/weights',
+  updates: '/v1/updates',
+} as const;
+
+/** Header carrying the operator token on administrative calls. */
+export const ADMIN_TOKEN_HEADER = 'authorization';
+
+/** Metadata keys of an update payload (the tensors are the difference from the base model). */
+export const UPDATE_METADATA = {
+  baseVersion: 'omnipersona.base_version',
+  examples: 'omnipersona.examples',
+  kind: 'omnipersona.kind',
+} as const;
+
+export const ModelConfigSchema = v.object({
+  items: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000_000)),
+  categories: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)),
+  dim: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
+}) satisfies v.GenericSchema<unknown, ModelConfig>;
+
+/** What `GET /v1/model` returns: the current global model. */
+export interface ModelManifest {
+  version: number;
+  config: ModelConfig;
+  /** The catalog version whose item order the model's rows follow. */
+  catalogVersion: number;
+  /** Weights URL per dtype, relative to the endpoint. */
+  weights: Record<WireDtype, string>;
+  /** Updates aggregated into this version since the first one. */
+  updates: number;
+  createdAt: string;
+}
+
+export const ModelManifestSchema = v.object({
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  config: ModelConfigSchema,
+  catalogVersion: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  weights: v.object({ F32: v.string(), F16: v.string(), I8: v.string() }),
+  updates: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  createdAt: v.string(),
+}) satisfies v.GenericSchema<unknown, ModelManifest>;
+
+/** What `GET /v1/catalog` returns. */
+export interface CatalogDocument {
+  version: number;
+  items: CatalogItem[];
+}
+
+export const CatalogItemSchema = v.object({
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  name: v.optional(v.pipe(v.string(), v.maxLength(500))),
+  category: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(10)),
+  brand: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  price: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0))),
+  currency: v.optional(v.pipe(v.string(), v.maxLength(3))),
+  url: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  image: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  inStock: v.optional(v.boolean()),
+}) satisfies v.GenericSchema<unknown, CatalogItem>;
+
+export const CatalogDocumentSchema = v.object({
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  items: v.pipe(v.array(CatalogItemSchema), v.maxLength(1_000_000)),
+}) satisfies v.GenericSchema<unknown, CatalogDocument>;
+
+/** What `POST /v1/updates` returns. */
+export interface UpdateReceipt {
+  accepted: boolean;
+  /** The global version after this update: higher than the base when it completed a round. */
+  version: number;
+  /** Updates waiting in the current round. */
+  pending: number;
+  /** Updates a round needs before it is aggregated. */
+  roundSize: number;
+}
+
+export const UpdateReceiptSchema = v.object({
+  accepted: v.boolean(),
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  pending: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  roundSize: v.pipe(v.number(), v.integer(), v.minValue(1)),
+}) satisfies v.GenericSchema<unknown, UpdateReceipt>;
+
+/** The body of every 4xx/5xx answer. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}

@@ -1,0 +1,97 @@
+import * as v from 'valibot';
+import type { Transport, TransportRequest, TransportResponse } from '../adapters.js';
+import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
+import type { WeightSet } from '../model/weights.js';
+import {
+  type CatalogDocument,
+  CatalogDocumentSchema,
+  type ModelManifest,
+  ModelManifestSchema,
+  ROUTES,
+  UPDATE_METADATA,
+  type UpdateReceipt,
+  UpdateReceiptSchema,
+} from './protocol.js';
+import { decodeTensors, encodeTensors } from './tensor-codec.js';
+
+/** The device side of the sync protocol: every response is validated before the SDK uses it. */
+export class SyncClient {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  async catalog(): Promise<CatalogDocument> {
+    const response = await this.#send({ method: 'GET', path: ROUTES.catalog });
+    return parseJson(response, CatalogDocumentSchema, 'catalog');
+  }
+
+  /** The current global model's manifest, or `undefined` when it is still the one tagged `etag`. */
+  async manifest(etag?: string): Promise<{ manifest: ModelManifest; etag?: string } | undefined> {
+    const headers: Record<string, string> = etag ? { 'if-none-match': etag } : {};
+    const response = await this.#send({ method: 'GET', path: ROUTES.model, headers }, [304]);
+    if (response.status === 304) return undefined;
+    const manifest = parseJson(response, ModelManifestSchema, 'model manifest');
+    const tag = response.headers.etag;
+    return tag === undefined ? { manifest } : { manifest, etag: tag };
+  }
+
+  async weights(path: string): Promise<WeightSet> {
+    const response = await this.#send({ method: 'GET', path });
+    return decodeTensors(response.body).tensors;
+  }
+
+  /** Sends the difference between the device's weights and the global version it started from. */
+  async pushUpdate(delta: WeightSet, baseVersion: number, examples: number): Promise<UpdateReceipt> {
+    const body = encodeTensors(delta, {
+      [UPDATE_METADATA.kind]: 'delta',
+      [UPDATE_METADATA.baseVersion]: String(baseVersion),
+      [UPDATE_METADATA.examples]: String(examples),
+    });
+    const response = await this.#send({
+      method: 'POST',
+      path: ROUTES.updates,
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
+    return parseJson(response, UpdateReceiptSchema, 'update receipt');
+  }
+
+  async #send(request: TransportRequest, allowed: number[] = []): Promise<TransportResponse> {
+    let response: TransportResponse;
+    try {
+      response = await this.#transport.request(request);
+    } catch (error) {
+      throw toOmniPersonaError(error, 'NETWORK', `${request.method} ${request.path} failed`);
+    }
+    if (response.status < 400 || allowed.includes(response.status)) return response;
+    const detail = errorDetail(response);
+    const code = response.status === 409 ? 'STALE_UPDATE' : 'SERVER';
+    throw new OmniPersonaError(code, `${request.method} ${request.path} answered ${response.status}: ${detail}`);
+  }
+}
+
+function parseJson<T>(response: TransportResponse, schema: v.GenericSchema<unknown, T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(response.body));
+  } catch (error) {
+    throw new OmniPersonaError('SERVER', `The server's ${what} is not JSON`, { cause: error });
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new OmniPersonaError('SERVER', `The server's ${what} is malformed: ${issue?.message ?? 'rejected'}`);
+  }
+  return result.output;
+}
+
+function errorDetail(response: TransportResponse): string {
+  try {
+    const body = JSON.parse(new TextDecoder().decode(response.body)) as { error?: { code?: string; message?: string } };
+    return `${body.error?.code ?? 'ERROR'} ${body.error?.message ?? ''}`.trim();
+  } catch {
+    return 'no error body';
+  }
+}

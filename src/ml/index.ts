@@ -1,0 +1,6 @@
+/**
+ * The on-device recommender over TF.js, behind the core's {@link ModelRuntime} interface. Loaded
+ * lazily by the browser adapter; each TF.js backend is a separate chunk, fetched only when tried.
+ */
+export { createModelRuntime, MODEL_RUNTIME_DEFAULTS, type ModelRuntimeOptions } from './create-model-runtime.js';
+export type { WasmBinaryName, WasmPaths } from './wasm-paths.js';

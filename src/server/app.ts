@@ -1,0 +1,50 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { etag, RETAINED_304_HEADERS } from 'hono/etag';
+import { HTTPException } from 'hono/http-exception';
+import { OmniPersonaError } from '../core/errors.js';
+import { PROTOCOL_VERSION, ROUTES } from '../core/sync/protocol.js';
+import { errorResponse } from './error-response.js';
+import { catalogRoutes } from './routes/catalog-routes.js';
+import { modelRoutes } from './routes/model-routes.js';
+import { updateRoutes } from './routes/update-routes.js';
+import type { ResolvedSyncServerOptions } from './sync-server-options.js';
+import type { SyncService } from './sync-service.js';
+
+/**
+ * The sync protocol as a Hono app, free of any runtime: the Node listener, tests and other hosts
+ * all serve this. Every failure becomes a JSON `ErrorBody`; nothing a request sends can crash it.
+ */
+export function createSyncApp(service: SyncService, options: ResolvedSyncServerOptions): Hono {
+  const app = new Hono();
+  app.use(
+    cors({
+      origin: options.corsOrigins,
+      allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
+      exposeHeaders: ['ETag'],
+      maxAge: 600,
+    }),
+  );
+  // A 304 must keep the CORS headers, or a browser refuses it when the page sent If-None-Match itself.
+  app.use(
+    etag({
+      retainedHeaders: [...RETAINED_304_HEADERS, 'access-control-allow-origin', 'access-control-expose-headers'],
+    }),
+  );
+  app.get(ROUTES.health, (c) => c.json({ ok: true, version: PROTOCOL_VERSION }));
+  app.route('/', catalogRoutes(service, options));
+  app.route('/', modelRoutes(service, options));
+  app.route('/', updateRoutes(service, options));
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    if (error instanceof OmniPersonaError) return errorResponse(c, error.code, error.message);
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
+      return errorResponse(c, code, error.message || 'The request is malformed', error.status);
+    }
+    options.logger.error(`${c.req.method} ${c.req.path} failed`, error);
+    return errorResponse(c, 'INTERNAL', 'The server failed to answer this request');
+  });
+  return app;
+}

@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { ItemInput } from '../core/event.js';
+import type { ModelConfig } from '../core/model/model-spec.js';
+import type { WeightSet } from '../core/model/weights.js';
+import type { ModelManifest } from '../core/sync/protocol.js';
+import { createSyncApp } from './app.js';
+import { parseCatalogInput } from './catalog-input.js';
+import { createPgliteClient } from './store/pglite-client.js';
+import { SqlSyncStore } from './store/sql-sync-store.js';
+import { resolveSyncServerOptions, type SyncServerOptions } from './sync-server-options.js';
+import { type CatalogImportResult, SyncService } from './sync-service.js';
+
+/** Where {@link SyncServer.listen} binds. */
+export interface ListenOptions {
+  /** `0` picks a free port. @default 8787 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+}
+
+/** A bound HTTP listener. */
+export interface Listener {
+  /** Base URL, e.g. `http://127.0.0.1:8787`: the endpoint devices are given. */
+  url: string;
+  /** Stops accepting connections and ends idle ones. */
+  close(): Promise<void>;
+}
+
+/** A sync server: the HTTP app over its store, plus the operator calls a host makes in-process. */
+export interface SyncServer {
+  /** The Hono app, to mount under a prefix, wrap or extend (static files, health probes). */
+  readonly app: Hono;
+  /** Serves {@link app} over Node HTTP. */
+  listen(options?: ListenOptions): Promise<Listener>;
+  /** Validates and merges catalog items, like `PUT /v1/catalog` without the token. */
+  importCatalog(items: readonly ItemInput[]): Promise<CatalogImportResult>;
+  /** Publishes weights as the next model version, like `PUT /v1/model` without the token. */
+  publishModel(weights: WeightSet, config?: ModelConfig): Promise<ModelManifest>;
+  /** Closes every listener, then the database (unless it was passed in as `sql`). */
+  close(): Promise<void>;
+}
+
+/** The defaults of {@link ListenOptions}. */
+export const LISTEN_DEFAULTS = { port: 8787, host: '127.0.0.1' } as const;
+
+/**
+ * Opens (and migrates) the store and builds the sync server.
+ * @throws OmniPersonaError `INVALID_OPTIONS` for a wrong option.
+ * @example
+ * ```ts
+ * const server = await createSyncServer({ dataDir: './.omnipersona', adminToken: process.env.TOKEN });
+ * await server.importCatalog(items);
+ * const { url } = await server.listen({ port: 8787 });
+ * ```
+ */
+export async function createSyncServer(options: SyncServerOptions = {}): Promise<SyncServer> {
+  const resolved = resolveSyncServerOptions(options);
+  const sql = resolved.sql ?? (await createPgliteClient(resolved.dataDir));
+  const store = await SqlSyncStore.open(sql);
+  const service = new SyncService(store, resolved);
+  const app = createSyncApp(service, resolved);
+  const listeners = new Set<Listener>();
+  return {
+    app,
+    async listen({ port = LISTEN_DEFAULTS.port, host = LISTEN_DEFAULTS.host } = {}) {
+      const server = createAdaptorServer({ fetch: app.fetch });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const listener: Listener = {
+        url: `http://${hostname}:${address.port}`,
+        close: () =>
+          new Promise<void>((resolve, reject) => {
+            listeners.delete(listener);
+            server.close((error) => (error ? reject(error) : resolve()));
+            if ('closeIdleConnections' in server) server.closeIdleConnections();
+          }),
+      };
+      listeners.add(listener);
+      return listener;
+    },
+    importCatalog: async (items) => service.importCatalog(parseCatalogInput([...items])),
+    publishModel: (weights, config) => service.publishModel(weights, config),
+    async close() {
+      await Promise.all([...listeners].map((listener) => listener.close()));
+      if (!resolved.sql) await store.close();
+    },
+  };
+}

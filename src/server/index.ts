@@ -1,0 +1,27 @@
+/**
+ * `omnipersona/server`: the sync server that publishes the catalog and the global model and
+ * aggregates devices' updates (federated averaging).
+ * @packageDocumentation
+ */
+export { createSyncApp } from './app.js';
+export { type CatalogFeedFormat, parseCatalogFeed, readCatalogFeed } from './catalog-feed.js';
+export { parseCatalogInput } from './catalog-input.js';
+export {
+  createSyncServer,
+  LISTEN_DEFAULTS,
+  type Listener,
+  type ListenOptions,
+  type SyncServer,
+} from './create-sync-server.js';
+export type { ServerErrorCode } from './error-response.js';
+export { MODEL_METADATA } from './model-metadata.js';
+export { createPgliteClient, IN_MEMORY } from './store/pglite-client.js';
+export type { SqlClient, SqlQueryable } from './store/sql-client.js';
+export { SqlSyncStore } from './store/sql-sync-store.js';
+export type * from './store/sync-store.js';
+export {
+  SYNC_SERVER_DEFAULTS,
+  type SyncServerLogger,
+  type SyncServerOptions,
+} from './sync-server-options.js';
+export { type CatalogImportResult, SyncService } from './sync-service.js';

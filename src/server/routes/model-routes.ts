@@ -1,0 +1,51 @@
+import { vValidator } from '@hono/valibot-validator';
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { ROUTES } from '../../core/sync/protocol.js';
+import { adminAuth } from '../admin-auth.js';
+import { bodyLimit } from '../body-limit.js';
+import { errorResponse } from '../error-response.js';
+import { formatIssues } from '../format-issues.js';
+import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
+import type { SyncService } from '../sync-service.js';
+
+const VersionParamSchema = v.object({
+  version: v.pipe(v.string(), v.digits(), v.maxLength(9), v.transform(Number)),
+});
+const WeightsQuerySchema = v.object({ dtype: v.optional(v.picklist(['F32', 'F16', 'I8']), 'F32') });
+
+const invalid = (
+  result: { success: boolean; issues?: readonly v.BaseIssue<unknown>[] },
+  c: Parameters<typeof errorResponse>[0],
+) => {
+  if (!result.success) return errorResponse(c, 'INVALID_REQUEST', formatIssues(result.issues ?? []));
+};
+
+/**
+ * `GET /v1/model` (manifest, revalidated by ETag), `GET /v1/model/weights/:version?dtype=` (immutable
+ * safetensors bytes) and `PUT /v1/model` (operator; safetensors body, config in metadata or current).
+ */
+export function modelRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
+  return new Hono()
+    .get(ROUTES.model, async (c) => {
+      c.header('Cache-Control', 'no-cache');
+      return c.json(await service.manifest());
+    })
+    .get(
+      `${ROUTES.modelWeights}/:version`,
+      vValidator('param', VersionParamSchema, invalid),
+      vValidator('query', WeightsQuerySchema, invalid),
+      async (c) => {
+        const file = await service.weights(c.req.valid('param').version, c.req.valid('query').dtype);
+        return c.body(file.bytes, 200, {
+          'Content-Type': 'application/octet-stream',
+          'Cache-Control': 'public, max-age=31536000, immutable',
+          ETag: file.etag,
+        });
+      },
+    )
+    .put(ROUTES.model, adminAuth(options.adminToken), bodyLimit(options.maxModelBytes), async (c) => {
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      return c.json(await service.publishModelPayload(bytes));
+    });
+}

@@ -1,0 +1,16 @@
+import { Hono } from 'hono';
+import { ROUTES } from '../../core/sync/protocol.js';
+import { bodyLimit } from '../body-limit.js';
+import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
+import type { SyncService } from '../sync-service.js';
+
+/**
+ * `POST /v1/updates`: a device's model delta in the safetensors layout, with `UPDATE_METADATA`.
+ * Answers an `UpdateReceipt`; 409 `STALE_UPDATE` when the base is no longer the current version.
+ */
+export function updateRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
+  return new Hono().post(ROUTES.updates, bodyLimit(options.maxUpdateBytes), async (c) => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    return c.json(await service.submitUpdate(bytes));
+  });
+}

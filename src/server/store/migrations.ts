@@ -1,0 +1,54 @@
+import type { SqlClient } from './sql-client.js';
+
+/**
+ * The schema, as ordered migrations of single statements (portable across drivers).
+ * Append new migrations; never edit an applied one. Tables are prefixed so the server can share a database.
+ */
+const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE omnipersona_catalog_versions (
+      version integer PRIMARY KEY,
+      items jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE omnipersona_model_versions (
+      version integer PRIMARY KEY,
+      config jsonb NOT NULL,
+      catalog_version integer NOT NULL,
+      weights bytea NOT NULL,
+      digest text NOT NULL,
+      updates integer NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE omnipersona_pending_updates (
+      id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      base_version integer NOT NULL REFERENCES omnipersona_model_versions (version),
+      examples integer NOT NULL,
+      payload bytea NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    'CREATE INDEX omnipersona_pending_updates_base ON omnipersona_pending_updates (base_version)',
+  ],
+];
+
+/**
+ * Key of the transaction-scoped advisory lock that serialises every write, across processes sharing
+ * the database. A lock rather than `SELECT … FOR UPDATE` because the row a write depends on (the
+ * next version) does not exist yet.
+ */
+export const WRITE_LOCK_SQL = 'SELECT pg_advisory_xact_lock(1330664787)';
+
+/** Brings the schema up to date; safe to run from several processes at once. */
+export async function migrate(sql: SqlClient): Promise<void> {
+  await sql.transaction(async (tx) => {
+    await tx.query(WRITE_LOCK_SQL);
+    await tx.query('CREATE TABLE IF NOT EXISTS omnipersona_migrations (id integer PRIMARY KEY)');
+    const rows = await tx.query<{ id: number }>('SELECT id FROM omnipersona_migrations');
+    const applied = new Set(rows.map((row) => row.id));
+    for (const [index, statements] of MIGRATIONS.entries()) {
+      if (applied.has(index + 1)) continue;
+      for (const statement of statements) await tx.query(statement);
+      await tx.query('INSERT INTO omnipersona_migrations (id) VALUES ($1)', [index + 1]);
+    }
+  });
+}

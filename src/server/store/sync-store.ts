@@ -1,0 +1,94 @@
+import type { CatalogItem } from '../../core/catalog.js';
+import type { ModelConfig } from '../../core/model/model-spec.js';
+import type { WeightSet } from '../../core/model/weights.js';
+
+/** One published catalog. Versions start at 1 and only grow. */
+export interface CatalogRecord {
+  version: number;
+  items: CatalogItem[];
+  createdAt: Date;
+}
+
+/** One published global model, without its weights. Versions start at 1 and only grow. */
+export interface ModelRecord {
+  version: number;
+  config: ModelConfig;
+  /** The catalog version whose item order the rows follow; 0 when there was no catalog. */
+  catalogVersion: number;
+  /** Updates aggregated into the model's history up to this version. */
+  updates: number;
+  /** SHA-256 of the stored F32 weights, hex: a strong validator for caches. */
+  digest: string;
+  createdAt: Date;
+}
+
+/** A device's contribution: the difference from its base model, weighted by its training examples. */
+export interface PendingUpdate {
+  baseVersion: number;
+  examples: number;
+  delta: WeightSet;
+}
+
+/** A model the store should append as the next version. */
+export interface ModelDraft {
+  config: ModelConfig;
+  weights: WeightSet;
+  updates: number;
+}
+
+/** What a write sees, read under the store's write lock. */
+export interface StoreState {
+  catalog: CatalogRecord | undefined;
+  model: ModelRecord | undefined;
+  /** Weights of the current model; loaded only when asked for. */
+  weights(): Promise<WeightSet | undefined>;
+}
+
+/** What a write appends; the store numbers the versions. Absent parts stay as they are. */
+export interface StoreChange {
+  catalog?: CatalogItem[];
+  model?: ModelDraft;
+}
+
+/** When and how pending updates become the next global model. */
+export interface RoundPolicy {
+  /** Updates a round needs before it is aggregated. */
+  size: number;
+  /** The next global weights from the current ones and the round's updates. */
+  aggregate(current: WeightSet, updates: readonly PendingUpdate[]): WeightSet;
+}
+
+/** Where an update left the round. */
+export interface UpdateOutcome {
+  /** The current global version after the update. */
+  version: number;
+  /** Updates waiting for the current version. */
+  pending: number;
+}
+
+/**
+ * Everything the sync server keeps. Writes are serialised by the store (one database lock), so
+ * several server processes may share one store; reads never block writes.
+ */
+export interface SyncStore {
+  currentCatalog(): Promise<CatalogRecord | undefined>;
+  currentModel(): Promise<ModelRecord | undefined>;
+  model(version: number): Promise<ModelRecord | undefined>;
+  /** The weights of `version` in the F32 wire form of `encodeTensors`, or undefined when unknown. */
+  modelWeights(version: number): Promise<Uint8Array | undefined>;
+  /**
+   * Reads the current state under the write lock, asks `plan` what to append and appends it atomically.
+   * A new model supersedes updates pending for older versions.
+   */
+  commit(
+    plan: (state: StoreState) => Promise<StoreChange> | StoreChange,
+  ): Promise<{ catalog?: CatalogRecord; model?: ModelRecord }>;
+  /**
+   * Adds an update for the current version and, when the round is full, aggregates it into the next
+   * version, all in one transaction.
+   * @throws OmniPersonaError `STALE_UPDATE` when `update.baseVersion` is no longer current,
+   * `NOT_FOUND` when it never existed.
+   */
+  submitUpdate(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import * as v from 'valibot';
+import { OmniPersonaError } from '../core/errors.js';
+import { formatIssues } from './format-issues.js';
+import type { SqlClient } from './store/sql-client.js';
+
+/** Where the server reports what it cannot answer a request with. */
+export interface SyncServerLogger {
+  info(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Options of {@link createSyncServer}. Every one is optional. */
+export interface SyncServerOptions {
+  /**
+   * Folder of the embedded PostgreSQL (PGlite) database, created when missing; `'memory://'` keeps
+   * everything in memory. One process at a time may open it. Ignored when `sql` is given.
+   * @default './.omnipersona'
+   */
+  dataDir?: string;
+  /**
+   * A PostgreSQL client to use instead of the embedded database (for servers sharing one database).
+   * The server migrates its schema but does not close the client.
+   */
+  sql?: SqlClient;
+  /** Updates averaged into each new global model version (one FedAvg round). @default 20 */
+  roundSize?: number;
+  /** Embedding width of the model the server initialises for a new catalog. @default 32 */
+  modelDim?: number;
+  /**
+   * Operator token for `PUT /v1/catalog` and `PUT /v1/model` (`Authorization: Bearer <token>`).
+   * When unset, those routes answer 403 and only the host process (or the CLI) can publish.
+   */
+  adminToken?: string;
+  /** Largest update payload accepted, in bytes. @default 16 MiB */
+  maxUpdateBytes?: number;
+  /** Largest model payload an operator may publish, in bytes. @default 512 MiB */
+  maxModelBytes?: number;
+  /** Largest catalog document an operator may publish, in bytes. @default 256 MiB */
+  maxCatalogBytes?: number;
+  /** Updates whose L2 norm exceeds this are scaled down to it, bounding any one device's influence. @default 10 */
+  maxUpdateNorm?: number;
+  /** Origins allowed to call the server from a browser: `'*'` or a list. @default '*' */
+  corsOrigins?: string | string[];
+  /** @default console */
+  logger?: SyncServerLogger;
+}
+
+const MiB = 1024 * 1024;
+
+/** The defaults of {@link SyncServerOptions}, in one place. */
+export const SYNC_SERVER_DEFAULTS = {
+  dataDir: './.omnipersona',
+  roundSize: 20,
+  modelDim: 32,
+  maxUpdateBytes: 16 * MiB,
+  maxModelBytes: 512 * MiB,
+  maxCatalogBytes: 256 * MiB,
+  maxUpdateNorm: 10,
+  corsOrigins: '*',
+} as const;
+
+const Bytes = v.pipe(v.number(), v.safeInteger(), v.minValue(1024), v.maxValue(2 ** 31 - 1));
+
+const OptionsSchema = v.object({
+  dataDir: v.optional(v.pipe(v.string(), v.minLength(1)), SYNC_SERVER_DEFAULTS.dataDir),
+  roundSize: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(100_000)),
+    SYNC_SERVER_DEFAULTS.roundSize,
+  ),
+  modelDim: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(1024)),
+    SYNC_SERVER_DEFAULTS.modelDim,
+  ),
+  adminToken: v.optional(v.pipe(v.string(), v.minLength(8, 'Expected an admin token of at least 8 characters'))),
+  maxUpdateBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxUpdateBytes),
+  maxModelBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxModelBytes),
+  maxCatalogBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxCatalogBytes),
+  maxUpdateNorm: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0)), SYNC_SERVER_DEFAULTS.maxUpdateNorm),
+  corsOrigins: v.optional(
+    v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))]),
+    SYNC_SERVER_DEFAULTS.corsOrigins,
+  ),
+});
+
+/** Options with every default applied. */
+export type ResolvedSyncServerOptions = v.InferOutput<typeof OptionsSchema> & {
+  sql: SqlClient | undefined;
+  logger: SyncServerLogger;
+};
+
+/**
+ * Validates options and applies the defaults.
+ * @throws OmniPersonaError `INVALID_OPTIONS` naming the wrong option.
+ */
+export function resolveSyncServerOptions(options: SyncServerOptions = {}): ResolvedSyncServerOptions {
+  const { sql, logger, ...data } = options;
+  const result = v.safeParse(OptionsSchema, data);
+  if (!result.success) {
+    throw new OmniPersonaError('INVALID_OPTIONS', `Invalid sync server options: ${formatIssues(result.issues)}`);
+  }
+  return { ...result.output, sql, logger: logger ?? console };
+}

@@ -1,0 +1,229 @@
+import * as v from 'valibot';
+import { Catalog, type CatalogItem } from '../core/catalog.js';
+import { OmniPersonaError } from '../core/errors.js';
+import { checkWeights, initialWeights, type ModelConfig } from '../core/model/model-spec.js';
+import type { WeightSet } from '../core/model/weights.js';
+import {
+  type CatalogDocument,
+  ModelConfigSchema,
+  type ModelManifest,
+  ROUTES,
+  type UpdateReceipt,
+} from '../core/sync/protocol.js';
+import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
+import { clipWeights } from './clip-weights.js';
+import { federatedAverage } from './federated-average.js';
+import { formatIssues } from './format-issues.js';
+import { growWeights } from './grow-weights.js';
+import { MODEL_METADATA } from './model-metadata.js';
+import type { StoreState, SyncStore } from './store/sync-store.js';
+import type { ResolvedSyncServerOptions } from './sync-server-options.js';
+import { parseUpdatePayload } from './update-payload.js';
+
+/** What a catalog import did. */
+export interface CatalogImportResult {
+  /** The current catalog version: new when the import changed anything. */
+  catalogVersion: number;
+  /** Items in the catalog after the import. */
+  items: number;
+  /** False when every item was already known with the same metadata. */
+  changed: boolean;
+  /** The current model version: new when the catalog outgrew the model. */
+  modelVersion: number;
+}
+
+/** Encoded weights ready to send, with their strong validator. */
+export interface WeightsFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  etag: string;
+}
+
+const ConfigJsonSchema = v.pipe(v.string(), v.parseJson(), ModelConfigSchema);
+const CACHED_FILES = 8;
+
+/**
+ * The sync server's behaviour, independent of HTTP: catalog and model publishing, downloads and the
+ * federated rounds. Routes translate requests into these calls; the host calls them directly.
+ */
+export class SyncService {
+  readonly #store: SyncStore;
+  readonly #options: ResolvedSyncServerOptions;
+  /** Weights of a version never change, so encoded files are cached by version and dtype. */
+  readonly #files = new Map<string, WeightsFile>();
+
+  constructor(store: SyncStore, options: ResolvedSyncServerOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  async catalog(): Promise<CatalogDocument> {
+    const record = await this.#store.currentCatalog();
+    return { version: record?.version ?? 0, items: record?.items ?? [] };
+  }
+
+  /** @throws OmniPersonaError `MODEL_UNAVAILABLE` before the first model is published. */
+  async manifest(): Promise<ModelManifest> {
+    const record = await this.#store.currentModel();
+    if (!record) {
+      throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No model is published yet: import a catalog first');
+    }
+    const url = (dtype: WireDtype) => `${ROUTES.modelWeights}/${record.version}?dtype=${dtype}`;
+    return {
+      version: record.version,
+      config: record.config,
+      catalogVersion: record.catalogVersion,
+      weights: { F32: url('F32'), F16: url('F16'), I8: url('I8') },
+      updates: record.updates,
+      createdAt: record.createdAt.toISOString(),
+    };
+  }
+
+  /** @throws OmniPersonaError `NOT_FOUND` for an unknown version. */
+  async weights(version: number, dtype: WireDtype): Promise<WeightsFile> {
+    const key = `${version}:${dtype}`;
+    const cached = this.#files.get(key);
+    if (cached) return cached;
+    const record = await this.#store.model(version);
+    const stored = record && (await this.#store.modelWeights(version));
+    if (!record || !stored) throw new OmniPersonaError('NOT_FOUND', `Model version ${version} does not exist`);
+    let bytes = stored;
+    if (dtype !== 'F32') {
+      const { tensors, metadata } = decodeTensors(stored, { maxBytes: 2 ** 31 });
+      bytes = encodeTensors(tensors, metadata, dtype);
+    }
+    const file = { bytes: ownBuffer(bytes), etag: `"${record.digest.slice(0, 32)}-${dtype}"` };
+    if (this.#files.size >= CACHED_FILES) this.#files.delete(this.#files.keys().next().value as string);
+    this.#files.set(key, file);
+    return file;
+  }
+
+  /**
+   * Merges normalised items into the catalog: known items keep their row and take the new metadata,
+   * new items are appended. Starts the model, or grows it, when the catalog outgrows it.
+   */
+  async importCatalog(items: readonly CatalogItem[]): Promise<CatalogImportResult> {
+    const dim = this.#options.modelDim;
+    let size = 0;
+    const result = await this.#store.commit((state) => {
+      const merged = new Catalog([...(state.catalog?.items ?? []), ...items]);
+      size = merged.size;
+      const next = [...merged.items];
+      const changed = !state.catalog || JSON.stringify(next) !== JSON.stringify(state.catalog.items);
+      const target = { items: merged.size, categories: merged.categories.length };
+      const model = state.model;
+      if (!model) {
+        const config = { ...target, dim };
+        return { catalog: next, model: { config, weights: initialWeights(config), updates: 0 } };
+      }
+      if (target.items <= model.config.items && target.categories <= model.config.categories) {
+        return changed ? { catalog: next } : {};
+      }
+      return this.#grown(state, { ...target, dim: model.config.dim }, changed ? next : undefined);
+    });
+    const current = result.catalog ?? (await this.#store.currentCatalog());
+    const model = result.model ?? (await this.#store.currentModel());
+    if (result.model) this.#options.logger.info(`model version ${result.model.version} sized for ${size} items`);
+    return {
+      catalogVersion: current?.version ?? 0,
+      items: size,
+      changed: result.catalog !== undefined,
+      modelVersion: model?.version ?? 0,
+    };
+  }
+
+  /**
+   * Publishes operator-trained weights as the next version. Without `config`, the current model's
+   * applies. A model with fewer rows than the catalog is grown to it.
+   * @throws OmniPersonaError `INVALID_PAYLOAD` when the weights do not fit the config or the catalog.
+   */
+  async publishModel(weights: WeightSet, config?: ModelConfig): Promise<ModelManifest> {
+    if (config !== undefined) {
+      const parsed = v.safeParse(ModelConfigSchema, config);
+      if (!parsed.success) {
+        throw new OmniPersonaError('INVALID_PAYLOAD', `Invalid model config: ${formatIssues(parsed.issues)}`);
+      }
+    }
+    await this.#store.commit((state) => {
+      const target = config ?? state.model?.config;
+      if (!target) {
+        throw new OmniPersonaError('INVALID_PAYLOAD', 'A model config is required: no model is published yet');
+      }
+      const problem = checkWeights(weights, target);
+      if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Weights do not fit config: ${problem}`);
+      const catalog = state.catalog && new Catalog(state.catalog.items);
+      if (!catalog) return { model: { config: target, weights, updates: state.model?.updates ?? 0 } };
+      const rows = { items: catalog.size, categories: catalog.categories.length };
+      if (target.items > rows.items || target.categories > rows.categories) {
+        throw new OmniPersonaError(
+          'INVALID_PAYLOAD',
+          `Model has ${target.items} item and ${target.categories} category rows; catalog version ${state.catalog?.version} has ${rows.items} and ${rows.categories}`,
+        );
+      }
+      const grown = { ...rows, dim: target.dim };
+      return { model: { config: grown, weights: growWeights(weights, grown), updates: state.model?.updates ?? 0 } };
+    });
+    return this.manifest();
+  }
+
+  /** Decodes a `PUT /v1/model` payload; its config comes from metadata or the current model. */
+  publishModelPayload(bytes: Uint8Array): Promise<ModelManifest> {
+    const { tensors, metadata } = decodeTensors(bytes, { maxBytes: this.#options.maxModelBytes });
+    const json = metadata[MODEL_METADATA.config];
+    if (json === undefined) return this.publishModel(tensors);
+    const parsed = v.safeParse(ConfigJsonSchema, json);
+    if (!parsed.success) {
+      throw new OmniPersonaError(
+        'INVALID_PAYLOAD',
+        `Invalid ${MODEL_METADATA.config} metadata: ${formatIssues(parsed.issues)}`,
+      );
+    }
+    return this.publishModel(tensors, parsed.output);
+  }
+
+  /**
+   * Validates a device's update, clips it, and adds it to the current round; the update that
+   * completes the round aggregates it into the next version.
+   * @throws OmniPersonaError `INVALID_PAYLOAD`, `NOT_FOUND` (unknown base version) or `STALE_UPDATE`
+   * (base older than the current version: download the current model and train again).
+   */
+  async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
+    const update = parseUpdatePayload(bytes, this.#options.maxUpdateBytes);
+    const [base, current] = await Promise.all([this.#store.model(update.baseVersion), this.#store.currentModel()]);
+    if (!base || !current) {
+      throw new OmniPersonaError(
+        'NOT_FOUND',
+        `Base model version ${update.baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
+      );
+    }
+    if (base.version < current.version) {
+      throw new OmniPersonaError(
+        'STALE_UPDATE',
+        `Update is based on model version ${base.version}, but the current version is ${current.version}: download it and train again`,
+      );
+    }
+    const problem = checkWeights(update.delta, base.config);
+    if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
+    const delta = clipWeights(update.delta, this.#options.maxUpdateNorm).weights;
+    const roundSize = this.#options.roundSize;
+    const outcome = await this.#store.submitUpdate(
+      { ...update, delta },
+      { size: roundSize, aggregate: (weights, updates) => federatedAverage(weights, updates) },
+    );
+    if (outcome.version > base.version) {
+      this.#options.logger.info(`model version ${outcome.version} aggregated from a full round`);
+    }
+    return { accepted: true, version: outcome.version, pending: outcome.pending, roundSize };
+  }
+
+  async #grown(state: StoreState, config: ModelConfig, catalog: CatalogItem[] | undefined) {
+    const weights = await state.weights();
+    if (!weights || !state.model) throw new OmniPersonaError('INTERNAL', 'The current model has no weights');
+    const model = { config, weights: growWeights(weights, config), updates: state.model.updates };
+    return catalog ? { catalog, model } : { model };
+  }
+}
+
+/** Narrows bytes to an `ArrayBuffer`-backed view (what responses take), copying only a shared buffer. */
+function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}

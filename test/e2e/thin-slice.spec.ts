@@ -1,0 +1,94 @@
+import type { Page } from '@playwright/test';
+import { expect, test } from './demo-server.js';
+
+/** Reads the events the SDK stored, straight from IndexedDB. */
+async function storedEvents(page: Page): Promise<Array<{ type: string; time: number; item?: { id: string } }>> {
+  const events = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('omnipersona:demo');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction('events').objectStore('events').getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        };
+      }),
+  );
+  return (events as Array<{ type: string; time: number; item?: { id: string } }>).sort((a, b) => a.time - b.time);
+}
+
+async function forYou(page: Page): Promise<string[]> {
+  const widget = page.locator('#for-you[data-omnipersona-state="ready"]');
+  await expect(widget).toBeVisible();
+  return widget
+    .locator('[data-omnipersona-card]')
+    .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-omnipersona-card') ?? ''));
+}
+
+async function serverVersion(url: string): Promise<number> {
+  const response = await fetch(`${url}/v1/model`);
+  return ((await response.json()) as { version: number }).version;
+}
+
+test('a click becomes a stored event, trains the on-device model, changes recommendations and updates the server model', async ({
+  page,
+  demo,
+}) => {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.text().startsWith('Failed to load resource')) return; // reported with its URL above
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+  });
+  const catalog = (await (await fetch(`${demo.url}/catalog.json`)).json()) as Array<{ id: string; category: string[] }>;
+  const categoryOf = new Map(catalog.map((item) => [item.id, item.category[0]]));
+  const startVersion = await serverVersion(demo.url);
+  expect(startVersion).toBeGreaterThanOrEqual(1);
+
+  await page.goto(`${demo.url}/`);
+  const before = await forYou(page);
+  expect(before).toHaveLength(6);
+
+  // The shopper looks at three coffees.
+  const coffees = catalog.filter((item) => item.category[0] === 'Coffee').slice(0, 3);
+  for (const coffee of coffees) {
+    await page.locator(`#grid [data-omnipersona-card="${coffee.id}"]`).click();
+    await expect(page.locator('#product article')).toHaveAttribute('data-omnipersona-item', new RegExp(coffee.id));
+  }
+  await expect.poll(async () => (await storedEvents(page)).filter((event) => event.type === 'view').length).toBe(3);
+  const viewed = (await storedEvents(page)).filter((event) => event.type === 'view').map((event) => event.item?.id);
+  expect(viewed).toEqual(coffees.map((coffee) => coffee.id));
+
+  // The model trains on the device, on the backend the SDK picked.
+  const lastTraining = () => page.evaluate(() => window.omnipersona?.status?.().then((s) => s.lastTraining));
+  await expect.poll(lastTraining, { timeout: 60_000 }).toBeTruthy();
+  const report = (await lastTraining()) as { backend: string; loss: number; initialLoss: number; examples: number };
+  console.log(
+    `trained on ${report.backend}: ${report.examples} examples, loss ${report.initialLoss.toFixed(3)} -> ${report.loss.toFixed(3)}`,
+  );
+  expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
+  expect(report.loss).toBeLessThan(report.initialLoss);
+
+  // Recommendations follow the views: unseen coffees first, and not the list shown before.
+  await expect
+    .poll(async () => (await forYou(page)).slice(0, 3).map((id) => categoryOf.get(id)))
+    .toEqual(['Coffee', 'Coffee', 'Coffee']);
+  const after = await forYou(page);
+  expect(after).not.toEqual(before);
+  for (const coffee of coffees) expect(after).not.toContain(coffee.id);
+  await expect(page.locator('#for-you .omnipersona-rec-reason').first()).toHaveText(/^Because you viewed /u);
+
+  // The page pulled the global model and pushed its update; the server's version advanced.
+  const status = await page.evaluate(() => window.omnipersona?.status?.());
+  expect(status?.modelVersion).toBeGreaterThanOrEqual(startVersion);
+  expect(status?.storage).toBe('indexeddb');
+  await expect.poll(() => serverVersion(demo.url), { timeout: 30_000 }).toBeGreaterThan(startVersion);
+  const synced = await page.evaluate(() => window.omnipersona?.status?.().then((s) => s.lastSync));
+  expect(synced?.pushed).toBe(true);
+
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,39 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSyncServer } from '../../src/server/index.js';
+import { filledWeights, getManifest, makeItems, postUpdate, quiet, tempDir, updateBody } from './helpers.js';
+
+describe('persistence', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  it('keeps the catalog, the models and the pending round across a restart on the same dataDir', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const options = { dataDir, roundSize: 2, modelDim: 4, logger: quiet };
+
+    const first = await createSyncServer(options);
+    await first.importCatalog(makeItems(5));
+    const before = await first.listen({ port: 0 });
+    const manifest = await getManifest(before.url);
+    const weights = await (await fetch(`${before.url}${manifest.weights.F32}`)).arrayBuffer();
+    const delta = filledWeights(manifest.config, () => 0.01);
+    expect((await postUpdate(before.url, updateBody(delta, manifest.version, 1))).status).toBe(200);
+    await first.close();
+
+    const second = await createSyncServer(options);
+    try {
+      const after = await second.listen({ port: 0 });
+      expect(await getManifest(after.url)).toEqual(manifest);
+      const catalog = (await (await fetch(`${after.url}/v1/catalog`)).json()) as { version: number; items: unknown[] };
+      expect([catalog.version, catalog.items.length]).toEqual([1, 5]);
+      const again = await (await fetch(`${after.url}${manifest.weights.F32}`)).arrayBuffer();
+      expect(Buffer.from(again).equals(Buffer.from(weights))).toBe(true);
+      // The update sent before the restart still counts towards the round.
+      const receipt = await (await postUpdate(after.url, updateBody(delta, manifest.version, 1))).json();
+      expect(receipt).toMatchObject({ version: manifest.version + 1, pending: 0 });
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initialWeights } from '../../src/core/model/model-spec.js';
+import { federatedAverage } from '../../src/server/federated-average.js';
+import { createPgliteClient, IN_MEMORY, SqlSyncStore } from '../../src/server/index.js';
+import { filledWeights } from './helpers.js';
+
+const config = { items: 3, categories: 2, dim: 2 };
+const policy = { size: 4, aggregate: federatedAverage };
+
+describe('SqlSyncStore on PGlite', () => {
+  let store: SqlSyncStore;
+  beforeAll(async () => {
+    store = await SqlSyncStore.open(await createPgliteClient(IN_MEMORY));
+    await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0 } }));
+  });
+  afterAll(() => store.close());
+
+  it('numbers versions from 1 and stores the weights in F32 form', async () => {
+    const model = await store.currentModel();
+    expect(model).toMatchObject({ version: 1, config, catalogVersion: 0, updates: 0 });
+    expect(model?.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect((await store.modelWeights(1))?.length).toBeGreaterThan(0);
+    expect(await store.modelWeights(2)).toBeUndefined();
+  });
+
+  it('rechecks the base under the lock: of concurrent updates, one round is aggregated and the rest are stale', async () => {
+    const delta = filledWeights(config, () => 0.5);
+    const results = await Promise.allSettled(
+      Array.from({ length: 7 }, () => store.submitUpdate({ baseVersion: 1, examples: 2, delta }, policy)),
+    );
+    const fulfilled = results.filter((result) => result.status === 'fulfilled');
+    const codes = results.flatMap((result) => (result.status === 'rejected' ? [result.reason.code] : []));
+    expect(fulfilled.map((result) => result.value.pending).sort()).toEqual([0, 1, 2, 3]);
+    expect(codes).toEqual(['STALE_UPDATE', 'STALE_UPDATE', 'STALE_UPDATE']);
+    expect(await store.currentModel()).toMatchObject({ version: 2, updates: 4 });
+  });
+
+  it('refuses a base version that never existed', async () => {
+    const delta = filledWeights(config, () => 0);
+    await expect(store.submitUpdate({ baseVersion: 9, examples: 1, delta }, policy)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('rolls a failed write back completely', async () => {
+    await expect(
+      store.commit(() => ({
+        catalog: [{ id: 'a', category: [] }],
+        // An integer column refuses 0.5, after the catalog row is written.
+        model: { config, weights: initialWeights(config), updates: 0.5 },
+      })),
+    ).rejects.toThrow();
+    expect(await store.currentCatalog()).toBeUndefined();
+    expect((await store.currentModel())?.version).toBe(2);
+  });
+});

@@ -1,0 +1,147 @@
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../../src/core/model/model-spec.js';
+import { type WeightSet, weightsNorm } from '../../src/core/model/weights.js';
+import { type UpdateReceipt, UpdateReceiptSchema } from '../../src/core/sync/protocol.js';
+import { createPgliteClient, createSyncServer, IN_MEMORY, type SyncServer } from '../../src/server/index.js';
+import {
+  expectError,
+  filledWeights,
+  getManifest,
+  getWeights,
+  makeItems,
+  postUpdate,
+  quiet,
+  type Running,
+  startServer,
+  updateBody,
+} from './helpers.js';
+
+const MAX_NORM = 1;
+
+async function receipt(response: Response): Promise<UpdateReceipt> {
+  expect(response.status).toBe(200);
+  return v.parse(UpdateReceiptSchema, await response.json());
+}
+
+describe('federated updates', () => {
+  let running: Running;
+  let url: string;
+  let config: ModelConfig;
+  beforeAll(async () => {
+    running = await startServer({ roundSize: 2, modelDim: 4, maxUpdateNorm: MAX_NORM, maxUpdateBytes: 4096 });
+    url = running.url;
+    await running.server.importCatalog(makeItems(10));
+    config = (await getManifest(url)).config;
+  });
+  afterAll(() => running.stop());
+
+  it('holds the first update of a round and aggregates the weighted, clipped mean at the second', async () => {
+    const base = await getManifest(url);
+    const baseWeights = (await getWeights(url, base)).tensors;
+    const small = filledWeights(config, (i) => Math.sin(i) / 100);
+    const large = filledWeights(config, (i, name) => (name === 'item_bias' ? 3 : Math.cos(i)));
+    expect(weightsNorm(small)).toBeLessThan(MAX_NORM);
+    expect(weightsNorm(large)).toBeGreaterThan(MAX_NORM);
+
+    const first = await receipt(await postUpdate(url, updateBody(small, base.version, 3)));
+    expect(first).toEqual({ accepted: true, version: base.version, pending: 1, roundSize: 2 });
+    expect((await getManifest(url)).version).toBe(base.version);
+
+    const second = await receipt(await postUpdate(url, updateBody(large, base.version, 1)));
+    expect(second).toEqual({ accepted: true, version: base.version + 1, pending: 0, roundSize: 2 });
+
+    const next = await getManifest(url);
+    expect(next).toMatchObject({ version: base.version + 1, updates: 2, config });
+    const scale = MAX_NORM / weightsNorm(large);
+    const served = (await getWeights(url, next)).tensors;
+    for (const [name, tensor] of Object.entries(baseWeights)) {
+      const got = served[name]?.data ?? new Float32Array();
+      expect(got.length).toBe(tensor.data.length);
+      tensor.data.forEach((value, i) => {
+        const mean = (3 * (small[name]?.data[i] ?? 0) + scale * (large[name]?.data[i] ?? 0)) / 4;
+        expect(got[i]).toBeCloseTo(value + mean, 6);
+      });
+    }
+  });
+
+  it('refuses bad updates with a 4xx code, stores none of them, and keeps serving', async () => {
+    const { version } = await getManifest(url);
+    const zero = filledWeights(config, () => 0);
+    const nan = filledWeights(config, (i) => (i === 5 ? Number.NaN : 0));
+    const wrongShape = filledWeights({ ...config, dim: 5 }, () => 0);
+    const extraTensor: WeightSet = { ...zero, extra: { shape: [1], data: new Float32Array(1) } };
+    const header = new Uint8Array(16);
+    new DataView(header.buffer).setBigUint64(0, 1n << 40n, true);
+
+    const cases: [Uint8Array | string, number, string][] = [
+      ['not a tensor payload', 400, 'INVALID_PAYLOAD'],
+      [header, 400, 'INVALID_PAYLOAD'],
+      [updateBody(nan, version, 1), 400, 'INVALID_PAYLOAD'],
+      [updateBody(wrongShape, version, 1), 400, 'INVALID_PAYLOAD'],
+      [updateBody(extraTensor, version, 1), 400, 'INVALID_PAYLOAD'],
+      [updateBody(zero, version, 0), 400, 'INVALID_PAYLOAD'],
+      [updateBody(zero, version, 10_001), 400, 'INVALID_PAYLOAD'],
+      [updateBody(zero, version, 1, 'weights'), 400, 'INVALID_PAYLOAD'],
+      [updateBody(zero, 99, 1), 404, 'NOT_FOUND'],
+      [updateBody(zero, version - 1, 1), 409, 'STALE_UPDATE'],
+      [new Uint8Array(5000), 413, 'PAYLOAD_TOO_LARGE'],
+    ];
+    for (const [body, status, code] of cases) await expectError(await postUpdate(url, body), status, code);
+
+    // Without Content-Length the body is counted as it streams.
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(new Uint8Array(1000));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${url}/v1/updates`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    await expectError(streamed, 413, 'PAYLOAD_TOO_LARGE');
+
+    expect((await fetch(`${url}/v1/health`)).status).toBe(200);
+    expect((await getManifest(url)).version).toBe(version);
+    expect(await receipt(await postUpdate(url, updateBody(zero, version, 1)))).toMatchObject({ pending: 1, version });
+  });
+});
+
+describe('concurrent updates', () => {
+  let servers: SyncServer[] = [];
+  let urls: string[] = [];
+  const sql = createPgliteClient(IN_MEMORY);
+  beforeAll(async () => {
+    const client = await sql;
+    servers = await Promise.all(
+      [0, 1].map(() => createSyncServer({ sql: client, roundSize: 4, modelDim: 4, logger: quiet })),
+    );
+    urls = await Promise.all(servers.map(async (server) => (await server.listen({ port: 0 })).url));
+    await servers[0]?.importCatalog(makeItems(4));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    await (await sql).close();
+  });
+
+  it('aggregates a round exactly once when two servers on one database race', async () => {
+    const base = await getManifest(urls[0] ?? '');
+    const baseWeights = (await getWeights(urls[0] ?? '', base)).tensors;
+    const delta = filledWeights(base.config, (i) => (i % 5) / 100);
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => postUpdate(urls[i % 2] ?? '', updateBody(delta, base.version, 1 + i))),
+    );
+    const accepted = responses.filter((response) => response.status === 200);
+    const stale = responses.filter((response) => response.status === 409);
+    expect([accepted.length, stale.length]).toEqual([4, 4]);
+    const pending = (await Promise.all(accepted.map(receipt))).map((r) => r.pending).sort();
+    expect(pending).toEqual([0, 1, 2, 3]);
+
+    const next = await getManifest(urls[1] ?? '');
+    expect(next).toMatchObject({ version: base.version + 1, updates: 4 });
+    // Every accepted update carried the same delta, so any weighting averages to exactly it.
+    const served = (await getWeights(urls[1] ?? '', next)).tensors;
+    const got = served.item_embedding?.data ?? new Float32Array();
+    baseWeights.item_embedding?.data.forEach((value, i) => {
+      expect(got[i]).toBeCloseTo(value + (delta.item_embedding?.data[i] ?? 0), 6);
+    });
+  });
+});

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import type { Transport, TransportRequest } from '../../../src/core/adapters.js';
+import { toCatalogItem } from '../../../src/core/catalog.js';
+import type { ConsentTier } from '../../../src/core/consent.js';
+import { MemoryEventLog, MemoryKeyValueStore } from '../../../src/core/memory-storage.js';
+import type {
+  HistoryInput,
+  ItemFeatures,
+  ModelRuntime,
+  TrainingExample,
+} from '../../../src/core/model/model-runtime.js';
+import type { ModelConfig } from '../../../src/core/model/model-spec.js';
+import { cloneWeights, type WeightSet } from '../../../src/core/model/weights.js';
+import { createCorePersonalizer } from '../../../src/core/personalizer/create-core-personalizer.js';
+
+/**
+ * A model runtime in plain JavaScript with the real model's scoring maths, so these tests check the
+ * personalizer's logic without TF.js (the ML module has its own tests, and the browser tests run both).
+ */
+class ArithmeticRuntime implements ModelRuntime {
+  readonly backend = 'cpu' as const;
+  trained: TrainingExample[][] = [];
+  #weights: WeightSet = {};
+  #config?: ModelConfig;
+  #categories: ItemFeatures['categories'] = new Int32Array();
+
+  async load(config: ModelConfig, weights: WeightSet, features: ItemFeatures) {
+    this.#config = config;
+    this.#weights = cloneWeights(weights);
+    this.#categories = features.categories;
+  }
+  async weights() {
+    return cloneWeights(this.#weights);
+  }
+  async train(examples: TrainingExample[]) {
+    this.trained.push(examples);
+    const bias = this.#weights.item_bias?.data;
+    for (const example of examples) if (bias) bias[example.target] = (bias[example.target] ?? 0) + 0.01;
+    return { backend: this.backend, steps: 1, examples: examples.length, loss: 1, initialLoss: 2, milliseconds: 1 };
+  }
+  async score(history: HistoryInput) {
+    const { items, dim } = this.#config as ModelConfig;
+    const vector = (row: number) => {
+      const out = new Float32Array(dim);
+      const category = this.#categories[row] ?? 0;
+      for (let d = 0; d < dim; d++) {
+        out[d] =
+          (this.#weights.item_embedding?.data[row * dim + d] ?? 0) +
+          (this.#weights.category_embedding?.data[category * dim + d] ?? 0);
+      }
+      return out;
+    };
+    const user = new Float32Array(dim);
+    history.items.forEach((row, i) => {
+      const v = vector(row);
+      for (let d = 0; d < dim; d++) user[d] = (user[d] ?? 0) + (history.weights[i] ?? 0) * (v[d] ?? 0);
+    });
+    return Float32Array.from({ length: items }, (_, row) => {
+      const v = vector(row);
+      let dot = this.#weights.item_bias?.data[row] ?? 0;
+      for (let d = 0; d < dim; d++) dot += (user[d] ?? 0) * (v[d] ?? 0);
+      return dot;
+    });
+  }
+  async dispose() {}
+}
+
+const CATEGORIES = ['Shoes', 'Coffee', 'Kitchen', 'Outdoor'];
+const items = CATEGORIES.flatMap((category) =>
+  Array.from({ length: 6 }, (_, i) => ({ id: `${category}-${i}`, name: `${category} ${i}`, category, price: 10 + i })),
+);
+
+function setup(consent: ConsentTier = 'on-device', transport?: Transport) {
+  const runtime = new ArithmeticRuntime();
+  const log = new MemoryEventLog();
+  const kv = new MemoryKeyValueStore();
+  let clock = 1_700_000_000_000;
+  let id = 0;
+  const personalizer = createCorePersonalizer(
+    { consent, trainAfterEvents: 0, offlineModelDim: 16, ...(transport ? { endpoint: 'http://sync.test' } : {}) },
+    {
+      log,
+      kv,
+      ...(transport ? { transport } : {}),
+      loadRuntime: async () => runtime,
+      scheduleIdle: (task) => task(),
+      now: () => (clock += 1000),
+      randomId: () => `id-${++id}`,
+    },
+  );
+  return { personalizer, runtime, log, kv };
+}
+
+function view(personalizer: ReturnType<typeof setup>['personalizer'], id: string) {
+  const item = items.find((candidate) => candidate.id === id);
+  return personalizer.track({ type: 'view', item: item ?? { id } });
+}
+
+function seedCatalog(personalizer: ReturnType<typeof setup>['personalizer']) {
+  const catalog = personalizer.catalog as unknown as { upsert(item: ReturnType<typeof toCatalogItem>): number };
+  for (const item of items) catalog.upsert(toCatalogItem(item));
+}
+
+describe('personalizer', () => {
+  it('stores validated events with identity and session, and refuses malformed ones', async () => {
+    const { personalizer, log } = setup();
+    view(personalizer, 'Shoes-0');
+    expect(() => personalizer.track({ type: 'view', item: { id: '' } })).toThrow(/item\.id/u);
+    await personalizer.flush();
+    const stored = await log.list();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.anonymousId).toMatch(/^id-/u);
+    expect(stored[0]?.sessionId).toMatch(/^id-/u);
+    expect(stored[0]?.channel).toBe('web');
+  });
+
+  it('stores nothing without consent', async () => {
+    const { personalizer, log } = setup('none');
+    view(personalizer, 'Shoes-0');
+    await personalizer.flush();
+    expect(await log.count()).toBe(0);
+  });
+
+  it('recommends the category a shopper views, without the items they already saw', async () => {
+    const { personalizer } = setup();
+    seedCatalog(personalizer);
+    for (const id of ['Coffee-0', 'Coffee-1', 'Coffee-2']) view(personalizer, id);
+    const recommendations = await personalizer.recommend({ kind: 'for-you', count: 3 });
+    expect(recommendations.map((r) => r.item.id).sort()).toEqual(['Coffee-3', 'Coffee-4', 'Coffee-5']);
+    expect(recommendations[0]?.reason).toBe('Because you viewed Coffee 2');
+    const recent = await personalizer.recommend({ kind: 'recently-viewed', count: 5 });
+    expect(recent.map((r) => r.item.id)).toEqual(['Coffee-2', 'Coffee-1', 'Coffee-0']);
+  });
+
+  it('trains on next-item examples from the log and reports it', async () => {
+    const { personalizer, runtime } = setup();
+    seedCatalog(personalizer);
+    for (const id of ['Shoes-0', 'Shoes-1', 'Shoes-2']) view(personalizer, id);
+    const reports: unknown[] = [];
+    personalizer.on('trained', (report) => reports.push(report));
+    const report = await personalizer.train();
+    expect(report?.examples).toBe(2);
+    expect(runtime.trained[0]?.map((example) => example.target)).toEqual([1, 2]);
+    expect(reports).toHaveLength(1);
+    expect((await personalizer.status()).lastTraining?.examples).toBe(2);
+  });
+
+  it('forgets everything', async () => {
+    const { personalizer, log, kv } = setup();
+    seedCatalog(personalizer);
+    view(personalizer, 'Shoes-0');
+    view(personalizer, 'Shoes-1');
+    await personalizer.train();
+    await personalizer.forget();
+    expect(await log.count()).toBe(0);
+    expect(await kv.get('model')).toBeUndefined();
+    expect((await personalizer.profile()).events).toBe(0);
+  });
+
+  it('sends nothing but pulls at on-device, and pushes only from federated on', async () => {
+    const requests: TransportRequest[] = [];
+    const transport: Transport = {
+      async request(request) {
+        requests.push(request);
+        return {
+          status: 503,
+          headers: {},
+          body: new TextEncoder().encode('{"error":{"code":"DOWN","message":"down"}}'),
+        };
+      },
+    };
+    const { personalizer } = setup('on-device', transport);
+    seedCatalog(personalizer);
+    view(personalizer, 'Shoes-0');
+    view(personalizer, 'Shoes-1');
+    await personalizer.train();
+    await expect(personalizer.sync()).rejects.toMatchObject({ code: 'SERVER' });
+    expect(requests.every((request) => request.method === 'GET')).toBe(true);
+    expect(requests.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, test } from 'vitest';
+import { initialWeights } from '../../../src/core/model/model-spec.js';
+import { createModelRuntime } from '../../../src/ml/index.js';
+
+// Its own file: it removes the wasm backend from TF.js for the rest of the process.
+const config = { items: 12, categories: 3, dim: 4 };
+const features = { categories: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 2)) };
+const history = { items: Int32Array.from([1, 3]), weights: Float32Array.from([1, 2]) };
+const examples = Array.from({ length: 30 }, (_, i) => ({
+  history: { items: Int32Array.from([i % 12]), weights: Float32Array.from([1]) },
+  target: (i + 2) % 12,
+}));
+
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  expect(a).toHaveLength(b.length);
+  return Math.max(...Array.from(a, (value, i) => Math.abs(value - (b[i] ?? Number.NaN))));
+}
+
+test('when its backend dies the runtime moves to the next one, with the trained weights', async () => {
+  const runtime = await createModelRuntime({ backend: 'wasm' });
+  await runtime.load(config, initialWeights(config), features);
+  await runtime.train(examples, { epochs: 3 });
+  const trained = await runtime.weights();
+  const scores = await runtime.score(history);
+
+  tf.removeBackend('wasm'); // as a lost GPU device would: the backend and every tensor on it are gone
+
+  const rescored = await runtime.score(history);
+  expect(runtime.backend).toBe('cpu');
+  expect(maxDifference(rescored, scores)).toBeLessThan(1e-5);
+  expect(await runtime.weights()).toEqual(trained);
+  expect((await runtime.train(examples, { epochs: 1 })).backend).toBe('cpu');
+});
