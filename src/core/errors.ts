@@ -17,6 +17,9 @@ export type OmniPersonaErrorCode =
   | 'CONSENT'
   | 'STALE_UPDATE'
   | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INTERNAL';
 
 /** The one error class of OmniPersona, on the device and on the server. */

@@ -3,11 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { OmniPersonaErrorCode } from '../core/errors.js';
 import type { ErrorBody } from '../core/sync/protocol.js';
 
-/**
- * Codes of the server's error answers: the SDK's codes plus three that only HTTP has.
- * The three belong in `OmniPersonaErrorCode` so that clients can branch on them typed.
- */
-export type ServerErrorCode = OmniPersonaErrorCode | 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE';
+/** Codes of the server's error answers: the SDK's own, so clients branch on them typed. */
+export type ServerErrorCode = OmniPersonaErrorCode;
 
 const STATUS: Partial<Record<ServerErrorCode, ContentfulStatusCode>> = {
   INVALID_REQUEST: 400,

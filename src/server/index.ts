@@ -3,6 +3,8 @@
  * aggregates devices' updates (federated averaging).
  * @packageDocumentation
  */
+
+export { MODEL_METADATA } from '../core/sync/protocol.js';
 export { createSyncApp } from './app.js';
 export { type CatalogFeedFormat, parseCatalogFeed, readCatalogFeed } from './catalog-feed.js';
 export { parseCatalogInput } from './catalog-input.js';
@@ -14,7 +16,6 @@ export {
   type SyncServer,
 } from './create-sync-server.js';
 export type { ServerErrorCode } from './error-response.js';
-export { MODEL_METADATA } from './model-metadata.js';
 export { createPgliteClient, IN_MEMORY } from './store/pglite-client.js';
 export type { SqlClient, SqlQueryable } from './store/sql-client.js';
 export { SqlSyncStore } from './store/sql-sync-store.js';

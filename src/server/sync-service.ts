@@ -5,6 +5,7 @@ import { checkWeights, initialWeights, type ModelConfig } from '../core/model/mo
 import type { WeightSet } from '../core/model/weights.js';
 import {
   type CatalogDocument,
+  MODEL_METADATA,
   ModelConfigSchema,
   type ModelManifest,
   ROUTES,
@@ -15,7 +16,6 @@ import { clipWeights } from './clip-weights.js';
 import { federatedAverage } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
-import { MODEL_METADATA } from './model-metadata.js';
 import type { StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { parseUpdatePayload } from './update-payload.js';

@@ -29,6 +29,16 @@ export const UPDATE_METADATA = {
   kind: 'omnipersona.kind',
 } as const;
 
+/** Metadata keys of a model weights payload (`GET /v1/model/weights/…`, `PUT /v1/model`). */
+export const MODEL_METADATA = {
+  /** Global model version of a downloaded payload. */
+  version: 'omnipersona.version',
+  /** Catalog version whose item order the rows follow. */
+  catalogVersion: 'omnipersona.catalog_version',
+  /** `ModelConfig` as JSON; optional on `PUT /v1/model`, where it defaults to the current config. */
+  config: 'omnipersona.config',
+} as const;
+
 export const ModelConfigSchema = v.object({
   items: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000_000)),
   categories: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)),
