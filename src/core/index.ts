@@ -23,7 +23,7 @@ export {
   type TrackInput,
 } from './event.js';
 export { EVENT_WEIGHTS, historyInput, itemSteps, trainingExamples } from './features/history.js';
-export { computeProfile, type Profile } from './features/profile.js';
+export { computeProfile, PROFILE_FEATURES, type Profile, profileFeatures } from './features/profile.js';
 export { MemoryEventLog, MemoryKeyValueStore } from './memory-storage.js';
 export type {
   BackendName,

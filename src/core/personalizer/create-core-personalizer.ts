@@ -249,7 +249,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     recommend,
     async profile() {
       await flush();
-      return computeProfile(consentAllows(consent, 'store') ? await platform.log.list() : [], catalog);
+      return computeProfile(consentAllows(consent, "store") ? await platform.log.list() : [], catalog, platform.now());
     },
     train,
     sync,
