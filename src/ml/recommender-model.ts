@@ -74,6 +74,26 @@ export class RecommenderModel {
     }
   }
 
+  /** Mean cross-entropy of `batch` under the current weights, without training. */
+  async loss(batch: readonly TrainingExample[]): Promise<number> {
+    const loss = tf.tidy(() => {
+      const logits = scores(this.#params(), this.#historyMatrix(batch.map((example) => example.history)));
+      const targets = tf.oneHot(
+        tf.tensor1d(
+          batch.map((example) => example.target),
+          'int32',
+        ),
+        this.config.items,
+      );
+      return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, targets), 1)));
+    });
+    try {
+      return (await loss.data())[0] as number;
+    } finally {
+      loss.dispose();
+    }
+  }
+
   /** One Adam step on `batch` (checked by {@link checkExample}). Returns its mean cross-entropy before the step. */
   trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[]): tf.Scalar {
     return tf.tidy(() => {

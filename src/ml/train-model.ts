@@ -12,13 +12,16 @@ const BATCH_SIZE = 128;
 /** What one {@link trainModel} call did; the runtime adds timing and the backend. */
 export interface TrainResult {
   steps: number;
+  /** Mean cross-entropy of the last batch after the last step. */
   loss: number;
+  /** Mean cross-entropy of the first batch before the first step. */
   initialLoss: number;
 }
 
 /**
  * Mini-batch Adam over shuffled `examples` until the epochs or the time budget run out, whichever
- * first; always at least one step. Adam's moments live for one call: each call may bring a new
+ * first; always at least two steps, so that
+ * shader compilation on a GPU backend's first step cannot end a run before it has learned anything. Adam's moments live for one call: each call may bring a new
  * learning rate, and nothing is left behind to leak. Losses are NaN when there are no examples.
  *
  * @throws OmniPersonaError `INVALID_PAYLOAD` before any step when an example does not fit the model.
@@ -36,22 +39,26 @@ export async function trainModel(
   const random = seededRandom(seed);
   const deadline = performance.now() + timeBudgetMs;
   const optimizer = tf.train.adam(learningRate);
+  let last: TrainingExample[] = [];
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    training: for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffled(examples.length, random);
       for (let start = 0; start < order.length; start += BATCH_SIZE) {
-        if (result.steps > 0 && performance.now() >= deadline) return result;
-        const batch = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
-        const loss = model.trainStep(optimizer, batch);
+        // The first step compiles shaders on GPU backends; it never counts against the budget.
+        if (result.steps > 1 && performance.now() >= deadline) break training;
+        last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
+        const loss = model.trainStep(optimizer, last);
         try {
-          result.loss = (await loss.data())[0] as number;
+          if (result.steps === 0) result.initialLoss = (await loss.data())[0] as number;
+          else await loss.data();
         } finally {
           loss.dispose();
         }
-        if (result.steps === 0) result.initialLoss = result.loss;
         result.steps++;
       }
     }
+    // The step's own loss is from before its update: measure the last batch after it.
+    result.loss = await model.loss(last);
     return result;
   } finally {
     optimizer.dispose();

@@ -62,6 +62,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
   const service = new SyncService(store, resolved);
   const app = createSyncApp(service, resolved);
   const listeners = new Set<Listener>();
+  let closing: Promise<void> | undefined;
   return {
     app,
     async listen({ port = LISTEN_DEFAULTS.port, host = LISTEN_DEFAULTS.host } = {}) {
@@ -89,9 +90,13 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     },
     importCatalog: async (items) => service.importCatalog(parseCatalogInput([...items])),
     publishModel: (weights, config) => service.publishModel(weights, config),
-    async close() {
-      await Promise.all([...listeners].map((listener) => listener.close()));
-      if (!resolved.sql) await store.close();
+    close() {
+      // Idempotent: a host's shutdown paths may overlap (signal handler and finally block).
+      closing ??= (async () => {
+        await Promise.all([...listeners].map((listener) => listener.close()));
+        if (!resolved.sql) await store.close();
+      })();
+      return closing;
     },
   };
 }

@@ -19,6 +19,8 @@ describe('persistence', () => {
     const weights = await (await fetch(`${before.url}${manifest.weights.F32}`)).arrayBuffer();
     const delta = filledWeights(manifest.config, () => 0.01);
     expect((await postUpdate(before.url, updateBody(delta, manifest.version, 1))).status).toBe(200);
+    // Overlapping shutdown paths (a signal handler and a finally block) must not fail.
+    await Promise.all([first.close(), first.close()]);
     await first.close();
 
     const second = await createSyncServer(options);
