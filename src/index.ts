@@ -16,14 +16,28 @@
 import { type BrowserPersonalizerOptions, createBrowserPersonalizer } from './browser/create-browser-personalizer.js';
 import type { Personalizer } from './core/personalizer/personalizer.js';
 
+export type {
+  CaptureOptions,
+  CartCaptureOptions,
+  ClickCaptureOptions,
+  DataLayerCaptureOptions,
+  DwellCaptureOptions,
+  PageCaptureOptions,
+  ProductCaptureOptions,
+  ProductUrlRule,
+  PurchaseCaptureOptions,
+  SearchCaptureOptions,
+  SelectorRef,
+} from './browser/capture/index.js';
 export type { BrowserPersonalizerOptions as PersonalizerOptions } from './browser/create-browser-personalizer.js';
-export type { CaptureOptions } from './browser/dom-capture.js';
 export {
   type BackendName,
   type BackendPreference,
   type CatalogItem,
   type Channel,
+  type CleaningOptions,
   CONSENT_TIERS,
+  type ConsentCapSource,
   type ConsentTier,
   type EventType,
   type ItemInput,
@@ -36,6 +50,10 @@ export {
   type Recommendation,
   type RecommendationKind,
   type RecommendRequest,
+  type Rejection,
+  type RejectionCounts,
+  type RejectionReason,
+  type RetentionOptions,
   type SyncReport,
   type TrackedEvent,
   type TrackInput,

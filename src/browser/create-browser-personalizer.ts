@@ -3,10 +3,14 @@ import type { BackendPreference, ModelRuntime } from '../core/model/model-runtim
 import { type CorePersonalizer, createCorePersonalizer } from '../core/personalizer/create-core-personalizer.js';
 import type { PersonalizerOptions } from '../core/personalizer/options.js';
 import type { Personalizer } from '../core/personalizer/personalizer.js';
-import { type CaptureOptions, startDomCapture } from './dom-capture.js';
+import { readAutomationSignals } from './automation-signals.js';
+import { type CaptureOptions, startCapture } from './capture/index.js';
 import { createFetchTransport } from './fetch-transport.js';
 import { DeviceStorage } from './idb-storage.js';
 import { scheduleIdle } from './idle.js';
+import { onPageHidden } from './page-lifecycle.js';
+import { readPrivacySignals } from './privacy-signals.js';
+import { randomId } from './random-id.js';
 import { startWidgets } from './widgets.js';
 
 /** Options of the browser personalizer: the core options plus what only a page has. */
@@ -25,8 +29,9 @@ export type MlModuleLoader = () => Promise<{
 }>;
 
 /**
- * Wires the core to the browser: IndexedDB (memory when blocked), fetch, idle callbacks, DOM capture
- * and widgets. Safe to call during server-side rendering: without `window` it touches nothing.
+ * Wires the core to the browser: IndexedDB (memory when blocked), fetch, idle callbacks, page
+ * lifecycle (queued events are written when the page is hidden), privacy and automation signals,
+ * DOM capture and widgets. Safe to call during server-side rendering: without `window` it touches nothing.
  */
 export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, loadMl: MlModuleLoader): Personalizer {
   const hasDom = typeof window !== 'undefined' && typeof document !== 'undefined';
@@ -34,9 +39,9 @@ export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, l
   if (options.backend) runtimeOptions.backend = options.backend;
   if (options.wasmPaths) runtimeOptions.wasmPaths = options.wasmPaths;
   // The storage reports a fallback asynchronously, so `core` exists by then.
-  const storage = new DeviceStorage(options.site ?? 'default', (error) =>
-    core.reportError(error, 'IndexedDB is unavailable; events are kept in memory'),
-  );
+  const storage = new DeviceStorage(options.site ?? 'default', {
+    onFallback: (error) => core.reportError(error, 'IndexedDB is unavailable; events are kept in memory'),
+  });
   const core: CorePersonalizer = createCorePersonalizer(options, {
     log: storage.log,
     kv: storage.kv,
@@ -44,20 +49,15 @@ export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, l
     loadRuntime: async () => (await loadMl()).createModelRuntime(runtimeOptions),
     scheduleIdle: hasDom ? scheduleIdle : (task) => setTimeout(task, 0),
     now: () => Date.now(),
-    randomId: () => crypto.randomUUID(),
+    randomId,
     context: hasDom ? pageContext : () => undefined,
+    eraseStorage: () => storage.erase(),
+    ...(hasDom
+      ? { onHidden: onPageHidden, privacySignals: readPrivacySignals, automationSignals: readAutomationSignals }
+      : {}),
   });
   const emitError = (error: unknown) => core.reportError(error, 'Page integration failed');
-  if (hasDom && options.capture) {
-    const captureOptions = typeof options.capture === 'object' ? options.capture : {};
-    startDomCapture((event) => {
-      try {
-        core.track(event);
-      } catch (error) {
-        emitError(error);
-      }
-    }, captureOptions);
-  }
+  if (hasDom && options.capture) startCapture(core, options.capture === true ? {} : options.capture);
   if (hasDom && options.widgets) startWidgets(core, emitError);
   return core;
 }

@@ -1,6 +1,6 @@
 import type { Personalizer } from '../core/personalizer/personalizer.js';
 import type { Recommendation, RecommendationKind, RecommendRequest } from '../core/recommend-request.js';
-import { CARD_ATTRIBUTE, WIDGET_ATTRIBUTE } from './dom-capture.js';
+import { CARD_ATTRIBUTE, WIDGET_ATTRIBUTE } from './capture/index.js';
 
 const KINDS: readonly RecommendationKind[] = ['for-you', 'similar', 'bought-together', 'trending', 'recently-viewed'];
 

@@ -2,17 +2,53 @@ import type { TrackedEvent } from './event.js';
 
 /**
  * The interfaces the core needs from its platform. The browser module implements them over
- * IndexedDB, fetch and idle callbacks; tests and servers can implement them over memory.
+ * IndexedDB, fetch, idle callbacks and page lifecycle events; tests and servers implement them over memory.
  */
+
+/** Which stored events a read returns. Without any field: every event on the device. */
+export interface EventQuery {
+  /**
+   * One shopper's history: events recorded under any of these anonymous ids, or carrying `userId`.
+   * Both absent (or `anonymousIds` empty without `userId`) means every shopper on the device.
+   */
+  anonymousIds?: readonly string[];
+  userId?: string;
+  /** Only events at or after this time (epoch ms). */
+  since?: number;
+}
+
+/** What one {@link EventLog.append} wrote. */
+export interface AppendResult {
+  /** Events newly stored. */
+  written: number;
+  /** Events skipped because an event with the same id was already stored (the stored one is kept). */
+  duplicates: number;
+}
+
+/** What {@link EventLog.evict} removes: everything older than `before`, then the oldest beyond `keep`. */
+export interface EvictionPolicy {
+  /** Events with a `time` before this (epoch ms) are removed. */
+  before: number;
+  /** At most this many events remain; the oldest go first. */
+  keep: number;
+}
 
 /** Where the device keeps its event log. */
 export interface EventLog {
   /** `'indexeddb'` or `'memory'`, reported by `status()`. */
   readonly kind: string;
-  append(events: readonly TrackedEvent[]): Promise<void>;
-  /** Every stored event, oldest first. */
-  list(): Promise<TrackedEvent[]>;
+  /**
+   * Stores events, all or none of them, together with `records` for the key-value store (the
+   * identity that stamped them) in the same transaction: a page that closes mid-write keeps both or
+   * neither. An event whose id is already stored is skipped and counted, so a repeated event (a
+   * reloaded order confirmation) is never stored twice.
+   */
+  append(events: readonly TrackedEvent[], records?: Readonly<Record<string, unknown>>): Promise<AppendResult>;
+  /** Stored events matching `query`, oldest first. */
+  list(query?: EventQuery): Promise<TrackedEvent[]>;
   count(): Promise<number>;
+  /** Applies the retention policy; resolves with the number of events removed. */
+  evict(policy: EvictionPolicy): Promise<number>;
   clear(): Promise<void>;
 }
 
@@ -47,3 +83,10 @@ export interface Transport {
 
 /** Runs background work when the host page is idle. */
 export type IdleScheduler = (task: () => void) => void;
+
+/**
+ * Calls `listener` whenever the host may be about to go away (a page hidden, navigated from or
+ * closed; an app sent to the background), so queued work can be written while it still can.
+ * The listener must start its writes synchronously. Returns a function that stops listening.
+ */
+export type HiddenObserver = (listener: () => void) => () => void;

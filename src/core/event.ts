@@ -83,6 +83,19 @@ export const TrackInputSchema = v.variant('type', [
     item: ItemSchema,
     rating: v.pipe(v.number(), v.minValue(0), v.maxValue(5)),
   }),
+  v.object({
+    ...Base,
+    type: v.literal('engagement'),
+    /** The product the time was spent on; absent for time on a page without a product. */
+    item: v.optional(ItemSchema),
+    /**
+     * Milliseconds the product (or the page) was visible — in the viewport, in a visible tab — since the
+     * previous engagement event of that product on that page view: a product's dwell is the sum. At most a day.
+     */
+    dwellMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400_000))),
+    /** The largest fraction of the page seen so far, 0–1: the viewport's bottom over the page's height. */
+    scrollDepth: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  }),
   v.object({ ...Base, type: v.literal('custom'), name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)) }),
 ]);
 export type TrackInput = v.InferInput<typeof TrackInputSchema>;

@@ -11,7 +11,18 @@ export type {
   TransportResponse,
 } from './adapters.js';
 export { Catalog, type CatalogItem, toCatalogItem, UNKNOWN_CATEGORY } from './catalog.js';
-export { CONSENT_TIERS, type ConsentTier, consentAllows, isConsentTier } from './consent.js';
+export * from './cleaning/index.js';
+export {
+  CONSENT_TIERS,
+  type ConsentCap,
+  type ConsentCapSource,
+  type ConsentTier,
+  capConsent,
+  consentAllows,
+  consentCap,
+  isConsentTier,
+  type PrivacySignals,
+} from './consent.js';
 export { OmniPersonaError, type OmniPersonaErrorCode } from './errors.js';
 export {
   type Channel,
@@ -38,7 +49,12 @@ export type {
 export { checkWeights, initialWeights, type ModelConfig, modelSpec } from './model/model-spec.js';
 export * from './model/weights.js';
 export { createCorePersonalizer, type PersonalizerPlatform } from './personalizer/create-core-personalizer.js';
-export { DEFAULT_OPTIONS, type PersonalizerOptions } from './personalizer/options.js';
+export {
+  type CleaningOptions,
+  DEFAULT_OPTIONS,
+  type PersonalizerOptions,
+  type RetentionOptions,
+} from './personalizer/options.js';
 export type { Personalizer, PersonalizerEvents, PersonalizerStatus, SyncReport } from './personalizer/personalizer.js';
 export { rankItems } from './ranking.js';
 export {

@@ -1,25 +1,130 @@
+import * as v from 'valibot';
+import { CAPTURE_PARTS, type CaptureOptions, type CapturePartName } from '../browser/capture/index.js';
 import type { BrowserPersonalizerOptions } from '../browser/create-browser-personalizer.js';
-import { isConsentTier } from '../core/consent.js';
-import type { BackendPreference } from '../core/model/model-runtime.js';
+import { CONSENT_TIERS } from '../core/consent.js';
 
-const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/** The options an inline JSON config may hold; `capture` is validated part by part when capture starts. */
+const JSON_OPTIONS = {
+  site: v.pipe(v.string(), v.minLength(1)),
+  endpoint: v.pipe(v.string(), v.minLength(1)),
+  channel: v.pipe(v.string(), v.minLength(1)),
+  consent: v.picklist(CONSENT_TIERS),
+  backend: v.picklist(BACKENDS),
+  trainAfterEvents: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  widgets: v.boolean(),
+  botFilter: v.boolean(),
+  capture: v.union([v.boolean(), v.record(v.string(), v.unknown())]),
+};
 
 /**
- * Reads the personalizer's configuration from the script tag's `data-*` attributes:
- * `data-site`, `data-endpoint`, `data-channel`, `data-consent`, `data-backend`, `data-capture`
- * and `data-widgets` (`"false"` turns those off).
+ * Reads the personalizer's configuration for the script tag, without a build step, from two places:
+ *
+ * 1. An inline JSON config: `<script type="application/json" data-omnipersona-config>{…}</script>`
+ *    anywhere in the page, or the element whose id the tag's `data-config` names. It holds the
+ *    options below by their option names (`site`, `endpoint`, `channel`, `consent`, `backend`,
+ *    `trainAfterEvents`, `widgets`, `botFilter`) and `capture`, a {@link CaptureOptions} object.
+ * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-channel`, `data-consent`,
+ *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`, and for capture
+ *    `data-capture="false"` (all off), `data-capture="pages,products"` (only these parts) and
+ *    `data-capture-exclude="dwell,scroll"` (all but these).
+ *
+ * A malformed value is ignored with one console warning; nothing here throws.
  */
 export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonalizerOptions {
   const data = script?.dataset ?? {};
-  const options: BrowserPersonalizerOptions = {
-    capture: data.capture !== 'false',
-    widgets: data.widgets !== 'false',
+  const json = readInlineConfig(data.config);
+  const options: BrowserPersonalizerOptions = { capture: true, widgets: true };
+  for (const [key, value] of Object.entries(json)) {
+    const schema = JSON_OPTIONS[key as keyof typeof JSON_OPTIONS];
+    if (!schema) {
+      warn(`Unknown option "${key}" in the inline config; expected one of ${Object.keys(JSON_OPTIONS).join(', ')}`);
+      continue;
+    }
+    const result = v.safeParse(schema, value);
+    if (result.success) Object.assign(options, { [key]: result.output });
+    else warn(`Ignoring the inline config's "${key}": ${result.issues[0].message}`);
+  }
+
+  const attribute = <T>(name: string, value: string | undefined, schema: v.GenericSchema<unknown, T>) => {
+    if (value === undefined) return undefined;
+    const result = v.safeParse(schema, value);
+    if (result.success) return result.output;
+    warn(`Ignoring data-${name}="${value}": ${result.issues[0].message}`);
+    return undefined;
   };
-  if (data.site) options.site = data.site;
-  if (data.endpoint) options.endpoint = new URL(data.endpoint, location.href).href;
-  if (data.channel) options.channel = data.channel;
-  if (isConsentTier(data.consent)) options.consent = data.consent;
-  if (BACKENDS.includes(data.backend as BackendPreference)) options.backend = data.backend as BackendPreference;
-  if (data.trainAfter && Number.isInteger(Number(data.trainAfter))) options.trainAfterEvents = Number(data.trainAfter);
+  const set = <K extends keyof BrowserPersonalizerOptions>(
+    key: K,
+    value: BrowserPersonalizerOptions[K] | undefined,
+  ) => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('site', attribute('site', data.site, JSON_OPTIONS.site));
+  set('endpoint', attribute('endpoint', data.endpoint, JSON_OPTIONS.endpoint));
+  set('channel', attribute('channel', data.channel, JSON_OPTIONS.channel));
+  set('consent', attribute('consent', data.consent, JSON_OPTIONS.consent));
+  set('backend', attribute('backend', data.backend, JSON_OPTIONS.backend));
+  set(
+    'trainAfterEvents',
+    attribute('train-after', data.trainAfter, v.pipe(v.string(), v.toNumber(), JSON_OPTIONS.trainAfterEvents)),
+  );
+  if (data.widgets === 'false') options.widgets = false;
+  if (data.botFilter === 'false') options.botFilter = false;
+  if (options.endpoint) options.endpoint = new URL(options.endpoint, location.href).href;
+  options.capture = captureFromAttributes(options.capture ?? true, data.capture, data.captureExclude);
   return options;
+}
+
+/** Applies `data-capture` and `data-capture-exclude` to the inline config's capture options. */
+function captureFromAttributes(
+  base: boolean | CaptureOptions,
+  only: string | undefined,
+  exclude: string | undefined,
+): boolean | CaptureOptions {
+  if (only?.trim() === 'false') return false;
+  const listed = only && only.trim() !== 'true' ? parts('capture', only) : undefined;
+  const excluded = exclude ? parts('capture-exclude', exclude) : [];
+  if (!listed && excluded.length === 0) return base;
+  const capture: CaptureOptions = typeof base === 'object' ? { ...base } : {};
+  for (const part of CAPTURE_PARTS) {
+    if ((listed && !listed.includes(part)) || excluded.includes(part)) capture[part] = false;
+    else if (listed && capture[part] === false) capture[part] = true;
+  }
+  return capture;
+}
+
+function parts(name: string, value: string): CapturePartName[] {
+  return value
+    .split(/[\s,]+/u)
+    .filter(Boolean)
+    .filter((part): part is CapturePartName => {
+      if ((CAPTURE_PARTS as readonly string[]).includes(part)) return true;
+      warn(`Unknown capture part "${part}" in data-${name}; expected ${CAPTURE_PARTS.join(', ')}`);
+      return false;
+    });
+}
+
+/** The inline JSON config's object, or `{}` (with a warning when it is there but unreadable). */
+function readInlineConfig(id: string | undefined): Record<string, unknown> {
+  const element = id
+    ? document.getElementById(id)
+    : document.querySelector('script[type="application/json"][data-omnipersona-config]');
+  if (!element) {
+    if (id) warn(`data-config names "${id}", but the page has no element with that id`);
+    return {};
+  }
+  try {
+    const config: unknown = JSON.parse(element.textContent ?? '');
+    if (typeof config === 'object' && config !== null && !Array.isArray(config))
+      return config as Record<string, unknown>;
+    warn('The inline config must be a JSON object');
+  } catch (error) {
+    warn(`The inline config is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return {};
+}
+
+function warn(message: string): void {
+  console.warn(`[omnipersona] ${message}`);
 }

@@ -12,6 +12,8 @@ export const EVENT_WEIGHTS: Readonly<Record<EventType, number>> = {
   purchase: 4,
   search: 0,
   rate: 2,
+  // Dwell is a graded signal on an item already counted by its view; the model reads it separately.
+  engagement: 0,
   custom: 0,
 };
 

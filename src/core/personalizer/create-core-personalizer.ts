@@ -1,16 +1,24 @@
-import type { EventLog, IdleScheduler, KeyValueStore, Transport } from '../adapters.js';
+import type { EventLog, HiddenObserver, IdleScheduler, KeyValueStore, Transport } from '../adapters.js';
 import { Catalog, type CatalogItem, toCatalogItem } from '../catalog.js';
-import { type ConsentTier, consentAllows, isConsentTier } from '../consent.js';
+import { type AutomationSignals, detectAutomation } from '../cleaning/index.js';
+import {
+  type ConsentTier,
+  capConsent,
+  consentAllows,
+  consentCap,
+  isConsentTier,
+  type PrivacySignals,
+} from '../consent.js';
 import { Emitter } from '../emitter.js';
-import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
-import { eventItems, type PageContext, parseTrackInput, type TrackedEvent, type TrackInput } from '../event.js';
+import { describeValue, OmniPersonaError, toOmniPersonaError } from '../errors.js';
+import { eventItems, type PageContext, type TrackedEvent } from '../event.js';
 import { historyInput, itemSteps, trainingExamples } from '../features/history.js';
 import { computeProfile } from '../features/profile.js';
 import type { ModelRuntime, TrainReport } from '../model/model-runtime.js';
 import { rankItems } from '../ranking.js';
 import { parseRecommendRequest, type Recommendation, type RecommendRequest } from '../recommend-request.js';
 import { SyncClient } from '../sync/sync-client.js';
-import { Identity } from './identity.js';
+import { EventRecorder } from './event-recorder.js';
 import { ModelManager } from './model-manager.js';
 import { type PersonalizerOptions, resolveOptions } from './options.js';
 import type { Personalizer, PersonalizerEvents, PersonalizerStatus, SyncReport } from './personalizer.js';
@@ -27,9 +35,18 @@ export interface PersonalizerPlatform {
   randomId: () => string;
   /** Page context of an event being tracked now. */
   context?: () => PageContext | undefined;
+  /** Tells the core when the host may go away, so queued events are written first. */
+  onHidden?: HiddenObserver;
+  /** The shopper's browser-wide privacy signals (GPC, DNT), read once at start. */
+  privacySignals?: () => PrivacySignals;
+  /** What the platform sees of automation, read once at start; the bot filter decides from it. */
+  automationSignals?: () => AutomationSignals;
+  /**
+   * Removes the storage itself (the browser deletes its IndexedDB database). `forget()` calls it
+   * after clearing the log and the key-value store, so a failure here leaves them empty anyway.
+   */
+  eraseStorage?: () => Promise<void>;
 }
-
-const FLUSH_DELAY_MS = 250;
 
 /** A personalizer as its platform sees it: platform failures are reported through the same `error` event. */
 export interface CorePersonalizer extends Personalizer {
@@ -42,10 +59,15 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
   if (!isConsentTier(config.consent)) {
     throw new OmniPersonaError('INVALID_OPTIONS', `consent must be a consent tier, received ${String(config.consent)}`);
   }
-  let consent: ConsentTier = config.consent;
+  const cap = consentCap(platform.privacySignals?.());
+  let consent: ConsentTier = capConsent(config.consent, cap);
+  const canStore = () => consentAllows(consent, 'store');
   const emitter = new Emitter<PersonalizerEvents>();
+  const report = (error: unknown, context: string) =>
+    emitter.emit('error', toOmniPersonaError(error, 'INTERNAL', context));
+  const automation =
+    config.botFilter && platform.automationSignals ? detectAutomation(platform.automationSignals()) : undefined;
   const catalog = new Catalog();
-  const identity = new Identity(platform.kv, platform.randomId);
   const client = platform.transport ? new SyncClient(platform.transport) : undefined;
   const model = new ModelManager({
     kv: platform.kv,
@@ -53,40 +75,57 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     loadRuntime: platform.loadRuntime,
     ...(client ? { client } : {}),
     canPull: () => consentAllows(consent, 'pull'),
+    canStore,
     offlineDim: config.offlineModelDim,
+    now: platform.now,
   });
 
-  let queue: TrackedEvent[] = [];
-  let flushTimer: unknown;
-  let flushing: Promise<void> = Promise.resolve();
   let newItemEvents = 0;
   let training: Promise<TrainReport | undefined> | undefined;
   let lastTraining: TrainReport | undefined;
   let lastSync: SyncReport | undefined;
+  let syncing: Promise<unknown> = Promise.resolve();
 
-  const report = (error: unknown, context: string) =>
-    emitter.emit('error', toOmniPersonaError(error, 'INTERNAL', context));
-  // Reporting is set up before anything can fail.
-
-  function flush(): Promise<void> {
-    if (flushTimer !== undefined) clearTimeout(flushTimer);
-    flushTimer = undefined;
-    const batch = queue;
-    queue = [];
-    flushing = flushing.then(async () => {
-      if (batch.length === 0) return;
-      for (const event of batch) {
-        const state = await identity.touch(event.time);
-        event.anonymousId = state.anonymousId;
-        event.sessionId = state.sessionId;
-      }
-      await identity.save();
-      await platform.log.append(batch);
+  const recorder = new EventRecorder({
+    log: platform.log,
+    kv: platform.kv,
+    now: platform.now,
+    randomId: platform.randomId,
+    ...(platform.context ? { context: platform.context } : {}),
+    options: config,
+    ...(automation ? { automation } : {}),
+    canStore,
+    onAccepted(event) {
+      for (const item of eventItems(event)) catalog.upsert(toCatalogItem(item));
+      emitter.emit('tracked', event);
+    },
+    onStored(events) {
+      newItemEvents += events.reduce((sum, event) => sum + eventItems(event).length, 0);
       scheduleTraining();
-    });
-    const done = flushing.catch((error: unknown) => report(error, 'Storing events failed'));
-    flushing = done;
-    return done;
+    },
+    onShopperChanged() {
+      lastTraining = undefined;
+      newItemEvents = 0;
+      model.resetPersonal().catch((error: unknown) => report(error, 'Resetting the personal model failed'));
+      emitter.emit('changed', { reason: 'identity' });
+    },
+    onRejected: (rejection) => emitter.emit('rejected', rejection),
+    reportError: report,
+  });
+
+  /**
+   * The shopper's history. Items it names that the catalog does not know yet (seen on an earlier
+   * page, with no server catalog listing them) join it with the metadata they were recorded with,
+   * the newest first, so a reload still recommends and explains them.
+   */
+  async function history(): Promise<TrackedEvent[]> {
+    const events = await recorder.history();
+    for (let i = events.length - 1; i >= 0; i--) {
+      for (const item of eventItems(events[i] as TrackedEvent)) {
+        if (!catalog.get(item.id)) catalog.upsert(toCatalogItem(item));
+      }
+    }
+    return events;
   }
 
   function scheduleTraining(): void {
@@ -99,12 +138,12 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
   async function train(): Promise<TrainReport | undefined> {
     if (training) return training;
     if (!consentAllows(consent, 'store')) return undefined;
+    // Counted as consumed up front: a failed run waits for new events instead of retrying at once.
+    newItemEvents = 0;
     training = (async () => {
-      await flush();
-      const events = await platform.log.list();
+      const events = await history();
       await model.ready();
       const examples = trainingExamples(itemSteps(events, catalog, model.rows));
-      newItemEvents = 0;
       if (examples.length === 0) return undefined;
       const result = await model.train(examples, config.trainingBudgetMs);
       lastTraining = result;
@@ -121,7 +160,17 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     return training;
   }
 
-  async function sync(): Promise<SyncReport> {
+  /**
+   * One sync at a time: two interleaved syncs would both push an update from the same base
+   * version, and the second would be refused as stale.
+   */
+  function sync(): Promise<SyncReport> {
+    const run = syncing.then(syncOnce, syncOnce);
+    syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  async function syncOnce(): Promise<SyncReport> {
     const at = platform.now();
     if (!client) return remember({ at, pulled: false, pushed: false, skipped: 'no-endpoint' });
     if (!consentAllows(consent, 'pull')) return remember({ at, pulled: false, pushed: false, skipped: 'consent' });
@@ -152,8 +201,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
 
   async function recommend(input: RecommendRequest): Promise<Recommendation[]> {
     const request = parseRecommendRequest(input);
-    await flush();
-    const events = consentAllows(consent, 'store') ? await platform.log.list() : [];
+    const events = await history();
     const steps = itemSteps(events, catalog);
     const purchased = new Set(
       events.flatMap((event) => (event.type === 'purchase' ? eventItems(event) : [])).map((item) => item.id),
@@ -196,6 +244,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
    * load, ranks by the shopper's category interest instead, so widgets still fill.
    */
   async function scoreOrFallback(items: CatalogItem[] | undefined, events: TrackedEvent[]): Promise<Float32Array> {
+    // Under `none` there is no history to personalise with, and nothing is downloaded.
+    if (!canStore()) return interestScores(events);
     try {
       await model.ready();
       const history = items
@@ -210,68 +260,60 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       return all;
     } catch (error) {
       report(error, 'Scoring with the model failed; ranking by category interest');
-      const interest = new Map(
-        computeProfile(events, catalog).categories.map((entry) => [entry.category, entry.share]),
-      );
-      return Float32Array.from(catalog.items, (item) => interest.get(item.category[0] ?? '') ?? 0);
+      return interestScores(events);
     }
+  }
+
+  function interestScores(events: TrackedEvent[]): Float32Array {
+    const interest = new Map(computeProfile(events, catalog).categories.map((entry) => [entry.category, entry.share]));
+    return Float32Array.from(catalog.items, (item) => interest.get(item.category[0] ?? '') ?? 0);
   }
 
   const personalizer: CorePersonalizer = {
     catalog,
     reportError: report,
-    track(input: TrackInput) {
-      const parsed = parseTrackInput(input);
-      if (!consentAllows(consent, 'store')) return undefined;
-      const context = platform.context?.();
-      const event = {
-        ...parsed,
-        id: parsed.id ?? platform.randomId(),
-        time: parsed.time ?? platform.now(),
-        channel: config.channel,
-        anonymousId: '',
-        sessionId: '',
-        ...(identity.userId === undefined ? {} : { userId: identity.userId }),
-        ...(context ? { context } : {}),
-      } as TrackedEvent;
-      const items = eventItems(parsed);
-      for (const item of items) catalog.upsert(toCatalogItem(item));
-      newItemEvents += items.length;
-      queue.push(event);
-      flushTimer ??= setTimeout(flush, FLUSH_DELAY_MS);
-      emitter.emit('tracked', event);
-      return event;
-    },
+    track: (input) => recorder.track(input),
     async identify(userId) {
-      await flush();
-      await identity.setUser(userId);
+      if (userId !== undefined && (typeof userId !== 'string' || userId.trim() === '' || userId.length > 200)) {
+        throw new OmniPersonaError(
+          'INVALID_REQUEST',
+          `identify() takes a user id (a non-empty string of at most 200 characters) or undefined to sign out; received ${describeValue(userId)}`,
+        );
+      }
+      await recorder.identify(userId);
     },
     recommend,
     async profile() {
-      await flush();
-      return computeProfile(consentAllows(consent, "store") ? await platform.log.list() : [], catalog, platform.now());
+      return computeProfile(await history(), catalog, platform.now());
     },
     train,
     sync,
     async forget() {
-      queue = [];
-      await flushing;
-      await platform.log.clear();
+      await recorder.forget();
+      await training?.catch(() => undefined);
       await model.forget();
-      await platform.kv.clear();
-      identity.reset();
+      await Promise.all([platform.log.clear(), platform.kv.clear()]);
+      catalog.replaceWith(new Catalog());
       lastTraining = undefined;
+      newItemEvents = 0;
+      if (platform.eraseStorage) {
+        await platform.eraseStorage().catch((error: unknown) => report(error, 'Deleting the device database failed'));
+      }
       emitter.emit('changed', { reason: 'forgotten' });
     },
     async status(): Promise<PersonalizerStatus> {
       const status: PersonalizerStatus = {
         consent,
         storage: platform.log.kind,
-        events: await platform.log.count(),
-        queued: queue.length,
+        // Under `none` the SDK does not open storage at all, not even to count.
+        events: canStore() ? await platform.log.count() : 0,
+        queued: recorder.queued,
+        rejected: recorder.rejected,
         catalogSize: catalog.size,
         training: training !== undefined,
       };
+      if (cap) status.consentCappedBy = cap.by;
+      if (automation?.automated) status.automation = automation.reasons;
       if (model.backend) status.backend = model.backend;
       if (model.version !== undefined) status.modelVersion = model.version;
       if (lastTraining) status.lastTraining = lastTraining;
@@ -282,13 +324,18 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       if (!isConsentTier(tier)) {
         throw new OmniPersonaError('INVALID_OPTIONS', `consent must be a consent tier, received ${String(tier)}`);
       }
-      consent = tier;
-      if (tier === 'none') await personalizer.forget();
+      consent = capConsent(tier, cap);
+      if (consent === 'none') await personalizer.forget();
+      else recorder.warmUp();
     },
     on: (name, listener) => emitter.on(name, listener),
-    flush,
+    flush: () => recorder.flush(),
   };
 
+  platform.onHidden?.(() => {
+    void recorder.flush();
+  });
+  recorder.warmUp();
   if (client && consentAllows(consent, 'pull')) {
     platform.scheduleIdle(() => {
       model.ready().catch((error: unknown) => report(error, 'Loading the model failed'));

@@ -30,8 +30,15 @@ export interface ModelManagerDeps {
   loadRuntime: () => Promise<ModelRuntime>;
   client?: SyncClient;
   canPull: () => boolean;
+  /** Whether consent allows keeping weights in storage; without it the model lives in memory only. */
+  canStore: () => boolean;
   offlineDim: number;
+  now: () => number;
 }
+
+/** After a failed load, the next attempt waits this long, doubling up to {@link MAX_RETRY_MS}. */
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 10 * 60_000;
 
 /**
  * Owns the model's lifecycle on the device: where its weights come from (stored, server or built
@@ -42,6 +49,9 @@ export class ModelManager {
   #runtime?: ModelRuntime;
   #state?: StoredModel;
   #ready?: Promise<ModelRuntime>;
+  #failure?: { error: OmniPersonaError; delay: number; retryAt: number };
+  /** A state to load instead of the stored one, when it could not be stored. */
+  #pending?: StoredModel;
 
   constructor(deps: ModelManagerDeps) {
     this.#deps = deps;
@@ -59,12 +69,27 @@ export class ModelManager {
     return this.#state?.config.items ?? 0;
   }
 
-  /** Loads the runtime and weights once; later calls share the same promise. */
+  /**
+   * Loads the runtime and weights once; later calls share the same promise. After a failure (the ML
+   * chunk unreachable, no backend) callers get the same error at once until a back-off has passed,
+   * so widgets and training do not hammer the shop's server.
+   */
   ready(): Promise<ModelRuntime> {
-    this.#ready ??= this.#load().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw toOmniPersonaError(error, 'MODEL_UNAVAILABLE', 'The model could not be loaded');
-    });
+    const failure = this.#failure;
+    if (!this.#ready && failure && this.#deps.now() < failure.retryAt) return Promise.reject(failure.error);
+    this.#ready ??= this.#load().then(
+      (runtime) => {
+        this.#failure = undefined;
+        return runtime;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        const wrapped = toOmniPersonaError(error, 'MODEL_UNAVAILABLE', 'The model could not be loaded');
+        const delay = Math.min(MAX_RETRY_MS, this.#failure ? this.#failure.delay * 2 : FIRST_RETRY_MS);
+        this.#failure = { error: wrapped, delay, retryAt: this.#deps.now() + delay };
+        throw wrapped;
+      },
+    );
     return this.#ready;
   }
 
@@ -79,7 +104,7 @@ export class ModelManager {
     const report = await runtime.train(examples, { timeBudgetMs });
     state.personal = encodeTensors(await runtime.weights());
     state.examplesSinceUpdate += examples.length;
-    await this.#deps.kv.set(MODEL_KEY, state);
+    await this.#persist(state);
     return report;
   }
 
@@ -114,22 +139,40 @@ export class ModelManager {
   async markUpdateSent(): Promise<void> {
     const state = this.#requireState();
     state.examplesSinceUpdate = 0;
-    await this.#deps.kv.set(MODEL_KEY, state);
+    await this.#persist(state);
   }
 
-  /** Drops every personal weight, in memory and in storage. */
+  /**
+   * Goes back to the global weights, dropping the personal fine-tune and any update not yet sent:
+   * the next shopper on this device (after a sign-out) starts from the shared model, not from the
+   * last one's taste. Their own history retrains it at the next run.
+   */
+  async resetPersonal(): Promise<void> {
+    const state = this.#state;
+    if (!state) return;
+    state.personal = state.base;
+    state.examplesSinceUpdate = 0;
+    // The next use reloads the runtime's weights from the reset state.
+    this.#ready = undefined;
+    this.#state = undefined;
+    await this.#persist(state);
+    this.#pending = state;
+  }
+
+  /** Drops every personal weight in memory. The caller clears storage (`forget()` wipes it whole). */
   async forget(): Promise<void> {
     const runtime = this.#runtime;
     this.#runtime = undefined;
     this.#state = undefined;
+    this.#pending = undefined;
     this.#ready = undefined;
-    await this.#deps.kv.delete(MODEL_KEY);
     await runtime?.dispose();
   }
 
   async #load(): Promise<ModelRuntime> {
-    const stored = await this.#deps.kv.get<StoredModel>(MODEL_KEY);
-    let state = stored;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    let state = pending ?? (this.#deps.canStore() ? await this.#deps.kv.get<StoredModel>(MODEL_KEY) : undefined);
     if (!state && this.#deps.client && this.#deps.canPull()) {
       state = await this.#fromServer(this.#deps.client).catch(() => undefined);
     }
@@ -189,8 +232,12 @@ export class ModelManager {
     await runtime.load(state.config, decodeTensors(state.personal).tensors, { categories });
     this.#runtime = runtime;
     this.#state = state;
-    await this.#deps.kv.set(MODEL_KEY, state);
+    await this.#persist(state);
     return runtime;
+  }
+
+  async #persist(state: StoredModel): Promise<void> {
+    if (this.#deps.canStore()) await this.#deps.kv.set(MODEL_KEY, state);
   }
 
   #requireState(): StoredModel {

@@ -1,6 +1,29 @@
 import type { ConsentTier } from '../consent.js';
+import { describeValue, OmniPersonaError } from '../errors.js';
 import type { Channel } from '../event.js';
 import type { BackendPreference } from '../model/model-runtime.js';
+
+/** What the device rejects before storing, beyond the event schema. */
+export interface CleaningOptions {
+  /** A view of an item viewed less than this many ms before is a duplicate. `0` keeps every view. @default 5000 */
+  repeatViewMs?: number;
+  /** Events per second above which the SDK refuses events until the flood stops. @default 30 */
+  maxEventsPerSecond?: number;
+  /** How far ahead of the device clock an event's `time` may be, in ms. @default 300000 (5 minutes) */
+  maxClockSkewMs?: number;
+  /** Highest believable unit price, in the shop's currency. @default 1000000 */
+  maxPrice?: number;
+  /** Highest believable quantity of one cart or order line. @default 1000 */
+  maxQuantity?: number;
+}
+
+/** How long, and how many, events stay on the device. The oldest go first. */
+export interface RetentionOptions {
+  /** Events older than this many days are deleted. @default 90 */
+  maxAgeDays?: number;
+  /** At most this many events are kept. @default 5000 */
+  maxEvents?: number;
+}
 
 /** Options of `createPersonalizer()`. Every field is optional; defaults are listed with each. */
 export interface PersonalizerOptions {
@@ -10,7 +33,10 @@ export interface PersonalizerOptions {
   endpoint?: string;
   /** The channel this device is. @default 'web' */
   channel?: Channel;
-  /** What the shopper allows. @default 'on-device' */
+  /**
+   * What the shopper allows. Global Privacy Control and Do-Not-Track cap it at `on-device`.
+   * @default 'on-device'
+   */
   consent?: ConsentTier;
   /** Compute backend for the model. @default 'auto' */
   backend?: BackendPreference;
@@ -22,10 +48,25 @@ export interface PersonalizerOptions {
   syncAfterTraining?: boolean;
   /** Embedding width of a model built on the device when no server model is available. @default 16 */
   offlineModelDim?: number;
+  /**
+   * Store nothing from pages driven by automation (WebDriver, headless browsers, crawlers), so tests,
+   * monitors and scrapers do not teach the model. The script tag's `data-bot-filter="false"` turns it off.
+   * @default true
+   */
+  botFilter?: boolean;
+  /** Duplicate and sanity rules applied before events are stored. */
+  cleaning?: CleaningOptions;
+  /** How long, and how many, events stay on the device. */
+  retention?: RetentionOptions;
 }
 
-export type ResolvedOptions = Required<Omit<PersonalizerOptions, 'endpoint'>> & { endpoint?: string };
+export type ResolvedOptions = Required<Omit<PersonalizerOptions, 'endpoint' | 'cleaning' | 'retention'>> & {
+  endpoint?: string;
+  cleaning: Required<CleaningOptions>;
+  retention: Required<RetentionOptions>;
+};
 
+/** Every default, in one place. */
 export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'endpoint'> = {
   site: 'default',
   channel: 'web',
@@ -35,9 +76,56 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'endpoint'> = {
   trainingBudgetMs: 2000,
   syncAfterTraining: true,
   offlineModelDim: 16,
+  botFilter: true,
+  cleaning: {
+    repeatViewMs: 5000,
+    maxEventsPerSecond: 30,
+    maxClockSkewMs: 5 * 60_000,
+    maxPrice: 1_000_000,
+    maxQuantity: 1000,
+  },
+  retention: { maxAgeDays: 90, maxEvents: 5000 },
 };
 
+/** The smallest value each numeric cleaning and retention option accepts. */
+const MINIMUM: Record<keyof CleaningOptions | keyof RetentionOptions, number> = {
+  repeatViewMs: 0,
+  maxEventsPerSecond: 1,
+  maxClockSkewMs: 0,
+  maxPrice: 0,
+  maxQuantity: 1,
+  maxAgeDays: Number.MIN_VALUE,
+  maxEvents: 1,
+};
+
+/**
+ * Fills in the defaults.
+ * @throws OmniPersonaError `INVALID_OPTIONS` when a cleaning or retention bound is not a number in range.
+ */
 export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  return { ...DEFAULT_OPTIONS, ...defined } as ResolvedOptions;
+  const resolved = {
+    ...DEFAULT_OPTIONS,
+    ...defined(options),
+    cleaning: { ...DEFAULT_OPTIONS.cleaning, ...defined(options.cleaning ?? {}) },
+    retention: { ...DEFAULT_OPTIONS.retention, ...defined(options.retention ?? {}) },
+  } as ResolvedOptions;
+  for (const [group, values] of [
+    ['cleaning', resolved.cleaning],
+    ['retention', resolved.retention],
+  ] as const) {
+    for (const [name, value] of Object.entries(values)) {
+      const minimum = MINIMUM[name as keyof typeof MINIMUM];
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
+        throw new OmniPersonaError(
+          'INVALID_OPTIONS',
+          `${group}.${name} must be a finite number of at least ${minimum === Number.MIN_VALUE ? 'more than 0' : minimum}, received ${describeValue(value)}`,
+        );
+      }
+    }
+  }
+  return resolved;
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

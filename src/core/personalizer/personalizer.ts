@@ -1,5 +1,6 @@
 import type { Catalog, CatalogItem } from '../catalog.js';
-import type { ConsentTier } from '../consent.js';
+import type { Rejection, RejectionCounts } from '../cleaning/index.js';
+import type { ConsentCapSource, ConsentTier } from '../consent.js';
 import type { OmniPersonaError } from '../errors.js';
 import type { TrackedEvent, TrackInput } from '../event.js';
 import type { Profile } from '../features/profile.js';
@@ -9,17 +10,30 @@ import type { UpdateReceipt } from '../sync/protocol.js';
 
 /** What `status()` reports. */
 export interface PersonalizerStatus {
+  /** The tier in force: the one asked for, capped by the shopper's privacy signals. */
   consent: ConsentTier;
-  /** `'indexeddb'`, or `'memory'` when IndexedDB is missing or blocked. */
+  /**
+   * Set when Global Privacy Control (`'gpc'`) or Do-Not-Track (`'dnt'`) is on: consent is capped at
+   * `on-device`, whatever the shop or `setConsent()` asks for.
+   */
+  consentCappedBy?: ConsentCapSource;
+  /**
+   * `'indexeddb'`, or `'memory'` when IndexedDB is missing, blocked, or failed after opening (events
+   * then live as long as the page).
+   */
   storage: string;
   /** The compute backend, once the model has loaded. */
   backend?: BackendName;
   /** Global model version the device builds on; 0 for a model built on the device. */
   modelVersion?: number;
-  /** Events stored on the device. */
+  /** Events stored on the device, every shopper's; 0 under consent `none`, which does not open storage. */
   events: number;
   /** Events accepted but not yet written. */
   queued: number;
+  /** Events not stored since the page loaded, by reason (see {@link Rejection}). */
+  rejected: RejectionCounts;
+  /** Why the bot filter judged this page automated; absent when it did not (or is off). */
+  automation?: string[];
   catalogSize: number;
   training: boolean;
   lastTraining?: TrainReport;
@@ -46,8 +60,13 @@ export interface PersonalizerEvents extends Record<string, unknown> {
   synced: SyncReport;
   /** Background failures (storage, training, sync). Never thrown into the page. */
   error: OmniPersonaError;
-  /** Recommendations may have changed: the model trained or a new global model arrived. */
-  changed: { reason: 'trained' | 'pulled' | 'forgotten' };
+  /** An event was not stored: invalid, a duplicate, from automation, or not believable. */
+  rejected: Rejection;
+  /**
+   * Recommendations may have changed: the model trained, a new global model arrived, the device
+   * forgot the shopper, or another shopper signed in or out.
+   */
+  changed: { reason: 'trained' | 'pulled' | 'forgotten' | 'identity' };
 }
 
 /**
@@ -62,11 +81,27 @@ export interface PersonalizerEvents extends Record<string, unknown> {
  */
 export interface Personalizer {
   /**
-   * Records an event. Validates it and queues it in memory; it is written to storage in batches.
+   * Records an event. Validates and cleans it, and queues it in memory; queued events are written
+   * in batches (and at once when the page is hidden). Returns undefined when the event is not
+   * recorded: consent `none`, automation, or an anomaly (see `status().rejected`). Repeats of
+   * recorded events are dropped when the batch is written.
    * @throws OmniPersonaError `INVALID_EVENT` when the event is malformed (nothing is stored).
    */
   track(event: TrackInput): TrackedEvent | undefined;
-  /** Attaches the anonymous history to a signed-in shopper. `undefined` signs out. */
+  /**
+   * Signs a shopper in: their anonymous history on this device becomes theirs, and later events
+   * carry `userId`. `undefined` signs out: a new anonymous id and session start, the personal model
+   * goes back to the shared one, and the signed-out user's history stays stored but no longer
+   * shapes what the device shows (until they sign in again). Calling it with `undefined` while no
+   * one is signed in does nothing, so `identify(currentUser?.id)` on every page is safe.
+   * Takes effect in call order with `track()`.
+   * @throws OmniPersonaError `INVALID_REQUEST` when `userId` is not a non-empty string of at most 200 characters.
+   * @example
+   * ```ts
+   * await op.identify('user-42'); // after sign-in
+   * await op.identify(undefined); // after sign-out
+   * ```
+   */
   identify(userId: string | undefined, options?: { token?: string }): Promise<void>;
   recommend(request: RecommendRequest): Promise<Recommendation[]>;
   profile(): Promise<Profile>;
@@ -74,9 +109,16 @@ export interface Personalizer {
   train(): Promise<TrainReport | undefined>;
   /** Pulls a newer global model and pushes this device's update, as consent allows. */
   sync(): Promise<SyncReport>;
-  /** Deletes everything this device holds about the shopper. */
+  /**
+   * Deletes everything this device holds about the shopper: queued and stored events, identity,
+   * personal model, and the IndexedDB database itself. The SDK keeps working, as a new shopper.
+   */
   forget(): Promise<void>;
   status(): Promise<PersonalizerStatus>;
+  /**
+   * Changes what the shopper allows. Capped at `on-device` while GPC or DNT is on
+   * (`status().consentCappedBy`). `none` also forgets everything stored.
+   */
   setConsent(tier: ConsentTier): Promise<void>;
   on<Name extends keyof PersonalizerEvents>(
     name: Name,
