@@ -69,6 +69,8 @@ export class EventRecorder {
   readonly #flood: FloodGuard;
   readonly #rejected: RejectionCounts = emptyRejectionCounts();
   #queue: QueueEntry[] = [];
+  /** Events in writes that have not settled. */
+  #writing = 0;
   #timer: unknown;
   #retryMs = RETRY_MS;
   readonly #writes = new Set<Promise<void>>();
@@ -86,9 +88,9 @@ export class EventRecorder {
     this.#flood = new FloodGuard(deps.options.cleaning.maxEventsPerSecond);
   }
 
-  /** Events accepted but not yet written. */
+  /** Events accepted but not yet written: waiting in the queue or in a write that has not settled. */
   get queued(): number {
-    return this.#queue.filter((entry) => entry.kind === 'event' || entry.kind === 'stamped').length;
+    return countEvents(this.#queue) + this.#writing;
   }
 
   /** Rejected events by reason, since the personalizer started. */
@@ -166,8 +168,14 @@ export class EventRecorder {
     if (this.#queue.length > 0 && this.#deps.canStore()) {
       const batch = this.#queue;
       this.#queue = [];
+      const events = countEvents(batch);
+      this.#writing += events;
       const write = this.#ready && this.#waiting === 0 ? this.#write(batch) : this.#writeAfterStart(batch);
-      const settled = write.catch((error: unknown) => this.#deps.reportError(error, 'Storing events failed'));
+      const settled = write
+        .catch((error: unknown) => this.#deps.reportError(error, 'Storing events failed'))
+        .finally(() => {
+          this.#writing -= events;
+        });
       this.#writes.add(settled);
       void settled.finally(() => this.#writes.delete(settled));
     }
@@ -334,4 +342,8 @@ export class EventRecorder {
     this.#rejected[reason]++;
     this.#deps.onRejected({ reason, detail, ...(type === undefined ? {} : { type }) });
   }
+}
+
+function countEvents(entries: readonly QueueEntry[]): number {
+  return entries.filter((entry) => entry.kind === 'event' || entry.kind === 'stamped').length;
 }
