@@ -27,6 +27,12 @@ export class CaptureContext {
   readonly #stops: Array<() => void> = [];
   readonly #productListeners: Array<(item: ItemInput, element?: Element) => void> = [];
   readonly #orders = new Set<string>();
+  /**
+   * Runs the current visit's first scan now if it has not run yet: an action right after a
+   * navigation (a quick click on "add to cart") needs the product the new route is about.
+   * Set by `startCapture`.
+   */
+  scanIfPending: () => void = () => undefined;
 
   constructor(
     sink: CaptureSink,

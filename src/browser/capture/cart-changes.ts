@@ -57,6 +57,7 @@ export function captureCartChanges(context: CaptureContext, options: NonNullable
     const holder = element.closest(`[${ITEM_ATTRIBUTE}], [${CARD_ATTRIBUTE}]`);
     if (holder) return readItemAttribute(holder, holder.hasAttribute(ITEM_ATTRIBUTE) ? ITEM_ATTRIBUTE : CARD_ATTRIBUTE);
     // The product the page is about, also when product views are not captured.
+    context.scanIfPending();
     const page = context.product ? undefined : document.querySelector(`[${ITEM_ATTRIBUTE}]`);
     return context.product ?? (page ? readItemAttribute(page, ITEM_ATTRIBUTE) : undefined);
   };

@@ -46,6 +46,9 @@ export function startCapture(sink: CaptureSink, options: CaptureOptions = {}): (
     for (const part of parts) if (part.scan) context.guard(part.scan, 'scan')(context.visit);
   }, 'scan');
   const scheduler = createScanScheduler(scan, [ITEM_ATTRIBUTE, PURCHASE_ATTRIBUTE]);
+  context.scanIfPending = () => {
+    if (!context.visit.scanned) scan();
+  };
   context.onStop(scheduler.stop);
 
   if (config.pages) parts.push(capturePageViews(context));
