@@ -135,7 +135,12 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     });
   }
 
-  async function train(): Promise<TrainReport | undefined> {
+  /**
+   * Trains on the shopper's history. `syncAfter` is off for the retraining a sync does after pulling
+   * a new global model: that sync pushes the result itself, and syncing again would pull the version
+   * its own update just made, retrain and push again, for ever.
+   */
+  async function train(syncAfter = config.syncAfterTraining): Promise<TrainReport | undefined> {
     if (training) return training;
     if (!consentAllows(consent, 'store')) return undefined;
     // Counted as consumed up front: a failed run waits for new events instead of retrying at once.
@@ -149,7 +154,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       lastTraining = result;
       emitter.emit('trained', result);
       emitter.emit('changed', { reason: 'trained' });
-      if (config.syncAfterTraining && client && consentAllows(consent, 'push-update')) {
+      if (syncAfter && client && consentAllows(consent, 'push-update')) {
         sync().catch((error: unknown) => report(error, 'Sync failed'));
       }
       return result;
@@ -177,7 +182,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const pulled = await model.pull();
     if (pulled) {
       emitter.emit('changed', { reason: 'pulled' });
-      await train();
+      await train(false);
     }
     const result: SyncReport = { at, pulled, pushed: false };
     if (consentAllows(consent, 'push-update')) {
@@ -286,7 +291,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     async profile() {
       return computeProfile(await history(), catalog, platform.now());
     },
-    train,
+    train: () => train(),
     sync,
     async forget() {
       await recorder.forget();

@@ -10,8 +10,10 @@ import type {
   TrainingExample,
 } from '../../../src/core/model/model-runtime.js';
 import type { ModelConfig } from '../../../src/core/model/model-spec.js';
+import { initialWeights } from '../../../src/core/model/model-spec.js';
 import { cloneWeights, type WeightSet } from '../../../src/core/model/weights.js';
 import { createCorePersonalizer } from '../../../src/core/personalizer/create-core-personalizer.js';
+import { encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 
 /**
  * A model runtime in plain JavaScript with the real model's scoring maths, so these tests check the
@@ -177,5 +179,50 @@ describe('personalizer', () => {
     await expect(personalizer.sync()).rejects.toMatchObject({ code: 'SERVER' });
     expect(requests.every((request) => request.method === 'GET')).toBe(true);
     expect(requests.length).toBeGreaterThan(0);
+  });
+
+  it('pushes one update per training even when every update makes a new global version', async () => {
+    // A server whose rounds hold one update (as in the demo): each push creates the next version.
+    const catalog = items.map((entry) => toCatalogItem(entry));
+    const config = { items: catalog.length, categories: CATEGORIES.length + 1, dim: 4 };
+    let version = 1;
+    let pushes = 0;
+    const json = (body: unknown) => ({
+      status: 200,
+      headers: {},
+      body: new TextEncoder().encode(JSON.stringify(body)),
+    });
+    const transport: Transport = {
+      async request(request) {
+        if (request.method === 'POST') {
+          pushes++;
+          version++;
+          return json({ accepted: true, version, pending: 0, roundSize: 1 });
+        }
+        if (request.path === '/v1/catalog') return json({ version: 1, items: catalog });
+        if (request.path.startsWith('/v1/model/weights')) {
+          return { status: 200, headers: {}, body: encodeTensors(initialWeights(config, version)) };
+        }
+        const weights = { F32: `/v1/model/weights/${version}`, F16: '', I8: '' };
+        return json({ version, config, catalogVersion: 1, weights, updates: version - 1, createdAt: 'now' });
+      },
+    };
+    const { personalizer } = setup('federated', transport);
+    view(personalizer, 'Shoes-0');
+    view(personalizer, 'Shoes-1');
+    view(personalizer, 'Shoes-2');
+    await personalizer.train();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pushes).toBe(1);
+    // More views, another training: its sync pulls the version the first update made, retrains on
+    // it and pushes once. Syncing after that retraining would chase its own updates for ever.
+    view(personalizer, 'Shoes-3');
+    view(personalizer, 'Shoes-4');
+    await personalizer.train();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const afterFirst = pushes;
+    expect(afterFirst).toBeLessThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pushes).toBe(afterFirst);
   });
 });
