@@ -3,6 +3,7 @@ import type { AppendResult, EventLog, KeyValueStore } from '../core/adapters.js'
 import { OmniPersonaError } from '../core/errors.js';
 import type { TrackedEvent } from '../core/event.js';
 import { MemoryEventLog, MemoryKeyValueStore } from '../core/memory-storage.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { IdbEventLog } from './idb-event-log.js';
 import { IdbKeyValueStore } from './idb-key-value-store.js';
 import { DEVICE_DB_VERSION, type DeviceDatabase, deviceDatabaseName, upgradeDeviceDatabase } from './idb-schema.js';
@@ -40,13 +41,6 @@ export async function openDeviceDatabase(site: string, onLost: () => void): Prom
   if (typeof indexedDB === 'undefined' || indexedDB === null) {
     throw new OmniPersonaError('STORAGE_UNAVAILABLE', 'IndexedDB is not available in this context');
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OmniPersonaError('STORAGE_UNAVAILABLE', `IndexedDB did not open within ${OPEN_TIMEOUT_MS} ms`)),
-      OPEN_TIMEOUT_MS,
-    );
-  });
   const opening = openDB<DeviceDatabase>(deviceDatabaseName(site), DEVICE_DB_VERSION, {
     upgrade: (db, oldVersion, _newVersion, transaction) => upgradeDeviceDatabase(db, oldVersion, transaction),
     blocking: (_current, _blocked, event) => {
@@ -56,13 +50,15 @@ export async function openDeviceDatabase(site: string, onLost: () => void): Prom
     terminated: onLost,
   });
   try {
-    return await Promise.race([opening, timeout]);
+    return await withTimeout(
+      opening,
+      OPEN_TIMEOUT_MS,
+      () => new OmniPersonaError('STORAGE_UNAVAILABLE', `IndexedDB did not open within ${OPEN_TIMEOUT_MS} ms`),
+    );
   } catch (error) {
     // An open that completes after the timeout must not hold a connection nobody uses.
     void opening.then((db) => db.close()).catch(() => undefined);
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -129,13 +125,12 @@ export class DeviceStorage {
     await this.#memory?.log.clear();
     await this.#memory?.kv.clear();
     if (typeof indexedDB === 'undefined' || indexedDB === null) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deleting = deleteDB(deviceDatabaseName(this.#site)).catch(() => undefined);
-    const patience = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DELETE_TIMEOUT_MS);
-    });
-    await Promise.race([deleting, patience]);
-    clearTimeout(timer);
+    // A deletion blocked by another tab's connection completes when that tab lets go; do not wait for it.
+    await withTimeout(
+      deleteDB(deviceDatabaseName(this.#site)),
+      DELETE_TIMEOUT_MS,
+      () => new Error('delete pending'),
+    ).catch(() => undefined);
   }
 
   async #append(events: readonly TrackedEvent[], records?: Readonly<Record<string, unknown>>): Promise<AppendResult> {
@@ -250,9 +245,11 @@ export class DeviceStorage {
     const kv = new MemoryKeyValueStore();
     const log = new MemoryEventLog(kv);
     if (from?.log instanceof IdbEventLog && from.kv instanceof IdbKeyValueStore) {
-      const [events, entries] = await withTimeout(Promise.all([from.log.all(), from.kv.entries()]), 1000).catch(
-        () => [[], []] as [TrackedEvent[], Array<[string, unknown]>],
-      );
+      const [events, entries] = await withTimeout(
+        Promise.all([from.log.all(), from.kv.entries()]),
+        1000,
+        () => new Error('timed out after 1000 ms'),
+      ).catch(() => [[], []] as [TrackedEvent[], Array<[string, unknown]>]);
       await log.append([...this.#evictedForSpace, ...events]);
       for (const [key, value] of entries) await kv.set(key, value);
     }
@@ -263,14 +260,4 @@ export class DeviceStorage {
     this.#events.onFallback(error);
     return this.#memory;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

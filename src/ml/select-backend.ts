@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OmniPersonaError } from '../core/errors.js';
 import type { BackendName, BackendPreference } from '../core/model/model-runtime.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { webGlProblem, webGpuProblem } from './backend-probes.js';
 import { nodeWasmFolder, type WasmPaths, wasmPathsArgument } from './wasm-paths.js';
 
@@ -50,7 +51,11 @@ async function select(options: SelectBackendOptions): Promise<BackendSelection> 
   for (const backend of order.filter((name) => !exclude.has(name))) {
     try {
       const work = initialise(backend, backend === preference, options.wasmPaths);
-      await withTimeout(work, options.initTimeoutMs, `the ${backend} backend did not start`);
+      await withTimeout(
+        work,
+        options.initTimeoutMs,
+        () => new Error(`the ${backend} backend did not start within ${options.initTimeoutMs} ms`),
+      );
       return { backend, skipped };
     } catch (error) {
       skipped.push({ backend, problem: error instanceof Error ? error.message : String(error) });
@@ -130,12 +135,4 @@ async function checkMatMul(): Promise<void> {
   } finally {
     product.dispose();
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

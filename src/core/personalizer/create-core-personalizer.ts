@@ -56,11 +56,8 @@ export interface CorePersonalizer extends Personalizer {
 /** Builds a personalizer from options and platform adapters. Platform entries wrap this. */
 export function createCorePersonalizer(options: PersonalizerOptions, platform: PersonalizerPlatform): CorePersonalizer {
   const config = resolveOptions(options);
-  if (!isConsentTier(config.consent)) {
-    throw new OmniPersonaError('INVALID_OPTIONS', `consent must be a consent tier, received ${String(config.consent)}`);
-  }
   const cap = consentCap(platform.privacySignals?.());
-  let consent: ConsentTier = capConsent(config.consent, cap);
+  let consent: ConsentTier = capConsent(requireConsentTier(config.consent), cap);
   const canStore = () => consentAllows(consent, 'store');
   const emitter = new Emitter<PersonalizerEvents>();
   const report = (error: unknown, context: string) =>
@@ -326,10 +323,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       return status;
     },
     async setConsent(tier) {
-      if (!isConsentTier(tier)) {
-        throw new OmniPersonaError('INVALID_OPTIONS', `consent must be a consent tier, received ${String(tier)}`);
-      }
-      consent = capConsent(tier, cap);
+      consent = capConsent(requireConsentTier(tier), cap);
       if (consent === 'none') await personalizer.forget();
       else recorder.warmUp();
     },
@@ -347,6 +341,12 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     });
   }
   return personalizer;
+}
+
+/** @throws OmniPersonaError `INVALID_OPTIONS` for anything but a consent tier. */
+function requireConsentTier(tier: unknown): ConsentTier {
+  if (isConsentTier(tier)) return tier;
+  throw new OmniPersonaError('INVALID_OPTIONS', `consent must be a consent tier, received ${String(tier)}`);
 }
 
 function label(item: CatalogItem): string {
