@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { CAPTURE_PARTS, type CaptureOptions, type CapturePartName } from '../browser/capture/index.js';
 import type { BrowserPersonalizerOptions } from '../browser/create-browser-personalizer.js';
 import { CONSENT_TIERS } from '../core/consent.js';
+import { resolveOptions } from '../core/personalizer/options.js';
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
@@ -16,6 +17,15 @@ const JSON_OPTIONS = {
   widgets: v.boolean(),
   botFilter: v.boolean(),
   capture: v.union([v.boolean(), v.record(v.string(), v.unknown())]),
+  // Each bound is range-checked where the personalizer resolves its options.
+  cleaning: v.strictObject({
+    repeatViewMs: v.optional(v.number()),
+    maxEventsPerSecond: v.optional(v.number()),
+    maxClockSkewMs: v.optional(v.number()),
+    maxPrice: v.optional(v.number()),
+    maxQuantity: v.optional(v.number()),
+  }),
+  retention: v.strictObject({ maxAgeDays: v.optional(v.number()), maxEvents: v.optional(v.number()) }),
 };
 
 /**
@@ -24,7 +34,8 @@ const JSON_OPTIONS = {
  * 1. An inline JSON config: `<script type="application/json" data-omnipersona-config>{…}</script>`
  *    anywhere in the page, or the element whose id the tag's `data-config` names. It holds the
  *    options below by their option names (`site`, `endpoint`, `channel`, `consent`, `backend`,
- *    `trainAfterEvents`, `widgets`, `botFilter`) and `capture`, a {@link CaptureOptions} object.
+ *    `trainAfterEvents`, `widgets`, `botFilter`, `cleaning`, `retention`) and `capture`, a
+ *    {@link CaptureOptions} object.
  * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-channel`, `data-consent`,
  *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`, and for capture
  *    `data-capture="false"` (all off), `data-capture="pages,products"` (only these parts) and
@@ -43,8 +54,15 @@ export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonal
       continue;
     }
     const result = v.safeParse(schema, value);
-    if (result.success) Object.assign(options, { [key]: result.output });
-    else warn(`Ignoring the inline config's "${key}": ${result.issues[0].message}`);
+    if (!result.success) warn(`Ignoring the inline config's "${key}": ${result.issues[0].message}`);
+    else if (key === 'cleaning' || key === 'retention') {
+      try {
+        resolveOptions({ [key]: result.output });
+        Object.assign(options, { [key]: result.output });
+      } catch (error) {
+        warn(`Ignoring the inline config's "${key}": ${(error as Error).message}`);
+      }
+    } else Object.assign(options, { [key]: result.output });
   }
 
   const attribute = <T>(name: string, value: string | undefined, schema: v.GenericSchema<unknown, T>) => {
