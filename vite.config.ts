@@ -6,12 +6,14 @@ import { defineConfig, type ViteUserConfig as UserConfig } from 'vitest/config';
 
 /**
  * Two browser builds, both into dist/ next to the npm package (dist/npm, built by tsc):
- * - `vite build` — the script-tag loader `dist/omnipersona.js`, a classic script with no TF.js in it;
- * - `vite build --mode ml` — the lazily loaded ML chunk `dist/omnipersona-ml.js` (an ES module), one
- *   chunk per TF.js backend under `dist/ml/`, and the WASM binaries under `dist/wasm/`.
+ * - `vite build` — the tracker `dist/omnipersona.js`, the classic script a shop's pages load;
+ * - `vite build --mode lazy` — the ES modules the tracker imports from its own URL: the app module
+ *   `dist/omnipersona-app.js` (capture, cleaning, storage, widgets), the ML module
+ *   `dist/omnipersona-ml.js`, one chunk per TF.js backend under `dist/ml/`, shared code under
+ *   `dist/chunks/`, and the WASM binaries under `dist/wasm/`.
  * Vitest reads the `test` block.
  */
-export default defineConfig(({ mode }): UserConfig => (mode === 'ml' ? mlBuild() : tagBuild()));
+export default defineConfig(({ mode }): UserConfig => (mode === 'lazy' ? lazyBuild() : tagBuild()));
 
 /** CI collects machine-readable reports here for its closing summary line. */
 const reportDir = process.env.OMNIPERSONA_REPORT_DIR;
@@ -43,18 +45,18 @@ function tagBuild(): UserConfig {
   };
 }
 
-function mlBuild(): UserConfig {
+function lazyBuild(): UserConfig {
   return {
     ...common,
-    // Chunks load relative to the ML entry's own URL, wherever the shop hosts it.
+    // Chunks load relative to the importing module's own URL, wherever the shop hosts them.
     base: './',
     plugins: [wasmBinaries()],
     build: {
       ...common.build,
       modulePreload: false,
-      // Not library mode: that leaves ES output unminified, and this chunk is served to shoppers.
+      // Not library mode: that leaves ES output unminified, and these modules are served to shoppers.
       rollupOptions: {
-        input: { 'omnipersona-ml': 'src/ml/index.ts' },
+        input: { 'omnipersona-app': 'src/tag/app.ts', 'omnipersona-ml': 'src/ml/index.ts' },
         preserveEntrySignatures: 'strict',
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: chunkName },
       },
@@ -62,9 +64,15 @@ function mlBuild(): UserConfig {
   };
 }
 
-/** Names a chunk after the package it holds (`ml/tfjs-backend-webgl-<hash>.js`), so sizes read plainly. */
+/**
+ * Names a TF.js chunk after the package it holds (`ml/tfjs-backend-webgl-<hash>.js`), so sizes read
+ * plainly; code the app and ML modules share goes under `chunks/`.
+ */
 function chunkName(chunk: { name: string; facadeModuleId: string | null; moduleIds: readonly string[] }): string {
   const packageOf = (id: string) => /node_modules\/(?:@[^/]+\/)?([^/]+)\//u.exec(id)?.[1];
+  if (!chunk.moduleIds.some((id) => packageOf(id)?.startsWith('tfjs-'))) {
+    return `chunks/${chunk.name === 'rolldown-runtime' ? chunk.name : 'shared'}-[hash].js`;
+  }
   const facade = chunk.facadeModuleId ? packageOf(chunk.facadeModuleId) : undefined;
   const packages = new Set(chunk.moduleIds.map(packageOf));
   const only = packages.size === 1 ? [...packages][0] : undefined;

@@ -23,6 +23,12 @@ export interface BrowserPersonalizerOptions extends PersonalizerOptions {
   wasmPaths?: string;
 }
 
+/** What the script tag replaces in the browser platform. */
+export interface BrowserOverrides {
+  /** The page context of the event being tracked now; the tag plays calls made on earlier pages. */
+  context?: () => PageContext | undefined;
+}
+
 /** How the ML module is reached: a bundler import for npm users, a URL import for the script tag. */
 export type MlModuleLoader = () => Promise<{
   createModelRuntime(options: { backend?: BackendPreference; wasmPaths?: string }): Promise<ModelRuntime>;
@@ -33,7 +39,11 @@ export type MlModuleLoader = () => Promise<{
  * lifecycle (queued events are written when the page is hidden), privacy and automation signals,
  * DOM capture and widgets. Safe to call during server-side rendering: without `window` it touches nothing.
  */
-export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, loadMl: MlModuleLoader): Personalizer {
+export function createBrowserPersonalizer(
+  options: BrowserPersonalizerOptions,
+  loadMl: MlModuleLoader,
+  overrides: BrowserOverrides = {},
+): Personalizer {
   const hasDom = typeof window !== 'undefined' && typeof document !== 'undefined';
   const runtimeOptions: { backend?: BackendPreference; wasmPaths?: string } = {};
   if (options.backend) runtimeOptions.backend = options.backend;
@@ -50,7 +60,7 @@ export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, l
     scheduleIdle: hasDom ? scheduleIdle : (task) => setTimeout(task, 0),
     now: () => Date.now(),
     randomId,
-    context: hasDom ? pageContext : () => undefined,
+    context: overrides.context ?? (hasDom ? () => pageContext() : () => undefined),
     eraseStorage: () => storage.erase(),
     ...(hasDom
       ? { onHidden: onPageHidden, privacySignals: readPrivacySignals, automationSignals: readAutomationSignals }
@@ -62,11 +72,15 @@ export function createBrowserPersonalizer(options: BrowserPersonalizerOptions, l
   return core;
 }
 
-function pageContext(): PageContext {
-  const context: PageContext = { url: location.href };
-  if (document.referrer) context.referrer = document.referrer;
+/**
+ * The context of an event tracked on the page at `url` (this page by default). The referrer is this
+ * page's, so it is left out for another page's URL.
+ */
+export function pageContext(url = location.href): PageContext {
+  const context: PageContext = { url };
+  if (document.referrer && url === location.href) context.referrer = document.referrer;
   const utm: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(location.search)) {
+  for (const [key, value] of new URL(url, location.href).searchParams) {
     if (key.startsWith('utm_')) utm[key.slice(4)] = value;
   }
   if (Object.keys(utm).length > 0) context.utm = utm;

@@ -3,6 +3,7 @@ import { CAPTURE_PARTS, type CaptureOptions, type CapturePartName } from '../bro
 import type { BrowserPersonalizerOptions } from '../browser/create-browser-personalizer.js';
 import { CONSENT_TIERS } from '../core/consent.js';
 import { resolveOptions } from '../core/personalizer/options.js';
+import { readInlineConfig } from './inline-config.js';
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
@@ -45,7 +46,7 @@ const JSON_OPTIONS = {
  */
 export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonalizerOptions {
   const data = script?.dataset ?? {};
-  const json = readInlineConfig(data.config);
+  const json = readInlineConfig(data.config, warn);
   const options: BrowserPersonalizerOptions = { capture: true, widgets: true };
   for (const [key, value] of Object.entries(json)) {
     const schema = JSON_OPTIONS[key as keyof typeof JSON_OPTIONS];
@@ -121,26 +122,6 @@ function parts(name: string, value: string): CapturePartName[] {
       warn(`Unknown capture part "${part}" in data-${name}; expected ${CAPTURE_PARTS.join(', ')}`);
       return false;
     });
-}
-
-/** The inline JSON config's object, or `{}` (with a warning when it is there but unreadable). */
-function readInlineConfig(id: string | undefined): Record<string, unknown> {
-  const element = id
-    ? document.getElementById(id)
-    : document.querySelector('script[type="application/json"][data-omnipersona-config]');
-  if (!element) {
-    if (id) warn(`data-config names "${id}", but the page has no element with that id`);
-    return {};
-  }
-  try {
-    const config: unknown = JSON.parse(element.textContent ?? '');
-    if (typeof config === 'object' && config !== null && !Array.isArray(config))
-      return config as Record<string, unknown>;
-    warn('The inline config must be a JSON object');
-  } catch (error) {
-    warn(`The inline config is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return {};
 }
 
 function warn(message: string): void {

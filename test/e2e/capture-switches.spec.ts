@@ -44,6 +44,8 @@ async function partsRecorded(page: Page, origin: string, site: string, head: str
   await page.goto(`${origin}/every-part?q=socks`);
   await sdkLoaded(page);
   await page.evaluate(async () => {
+    // The shopper looks at the product for a moment (dwell) before clicking and scrolling it away.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     document.getElementById('card')?.click();
     document.getElementById('add')?.click();
     scrollTo(0, 1000);

@@ -9,6 +9,7 @@ export interface StoredEvent {
   userId?: string;
   anonymousId: string;
   item?: { id: string; category?: string[] };
+  context?: { url?: string; referrer?: string };
 }
 
 /**
