@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Runs every benchmark under bench/ and prints one table each; JSON results go to bench/results/.
-// Needs `npm run build` first (the benchmarks measure the shipped files).
+// Needs `npm run build` first (the benchmarks measure the shipped files), and Chromium for the
+// tracking benchmark (found as the browser tests find it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureBundleSizes } from './bundle-size.mjs';
+import { runTrackingBench } from './tracking.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const results = join(here, 'results');
 mkdirSync(results, { recursive: true });
 
-const sizes = measureBundleSizes(join(here, '..', 'dist'));
+const dist = join(here, '..', 'dist');
+const sizes = measureBundleSizes(dist);
 console.log('Bundle sizes (what a shopper downloads)');
 console.table(
   sizes.map(({ file, bytes, gzip }) => ({
@@ -24,3 +27,5 @@ writeFileSync(
   `${JSON.stringify({ measuredAt: new Date().toISOString(), sizes }, null, 2)}\n`,
 );
 console.log(`JSON: ${join('bench', 'results', 'bundle-size.json')}`);
+
+await runTrackingBench({ dist, results });
