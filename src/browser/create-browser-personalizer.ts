@@ -77,12 +77,18 @@ export function createBrowserPersonalizer(
  * page's, so it is left out for another page's URL.
  */
 export function pageContext(url = location.href): PageContext {
+  // Every event of a page view has the same context: parse its URL once, not per event.
+  if (lastContext?.url === url && lastContext.from === location.href) return lastContext.context;
   const context: PageContext = { url };
   if (document.referrer && url === location.href) context.referrer = document.referrer;
   const utm: Record<string, string> = {};
   for (const [key, value] of new URL(url, location.href).searchParams) {
     if (key.startsWith('utm_')) utm[key.slice(4)] = value;
   }
-  if (Object.keys(utm).length > 0) context.utm = utm;
+  if (Object.keys(utm).length > 0) context.utm = Object.freeze(utm);
+  // Shared by the events of the page view, so nobody may change it.
+  lastContext = { url, from: location.href, context: Object.freeze(context) };
   return context;
 }
+
+let lastContext: { url: string; from: string; context: PageContext } | undefined;

@@ -8,11 +8,19 @@ export interface DeviceDatabase extends DBSchema {
     value: TrackedEvent;
     indexes: { time: number; anonymousId: string; userId: string };
   };
+  /**
+   * Bursts of events written as one record each (one IndexedDB request instead of one per event),
+   * moved into `events` a slice at a time when the page is idle. The key orders them and says how
+   * many events the record holds, so counting does not read them: `[first event's time, count, id]`.
+   */
+  batches: { key: BatchKey; value: TrackedEvent[] };
   kv: { key: string; value: unknown };
 }
 
+export type BatchKey = [time: number, count: number, id: string];
+
 /** The schema version this build writes. Each bump adds one step to {@link MIGRATIONS}. */
-export const DEVICE_DB_VERSION = 2;
+export const DEVICE_DB_VERSION = 3;
 
 export function deviceDatabaseName(site: string): string {
   return `omnipersona:${site}`;
@@ -38,6 +46,10 @@ const MIGRATIONS: readonly Migration[] = [
     const events = transaction.objectStore('events');
     events.createIndex('anonymousId', 'anonymousId');
     events.createIndex('userId', 'userId');
+  },
+  // 2 → 3: bursts written as one record each (see DeviceDatabase.batches).
+  (db) => {
+    db.createObjectStore('batches');
   },
 ];
 

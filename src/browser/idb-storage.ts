@@ -4,9 +4,10 @@ import { OmniPersonaError } from '../core/errors.js';
 import type { TrackedEvent } from '../core/event.js';
 import { MemoryEventLog, MemoryKeyValueStore } from '../core/memory-storage.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { IdbEventLog } from './idb-event-log.js';
+import { BATCH_MIN_EVENTS, IdbEventLog } from './idb-event-log.js';
 import { IdbKeyValueStore } from './idb-key-value-store.js';
 import { DEVICE_DB_VERSION, type DeviceDatabase, deviceDatabaseName, upgradeDeviceDatabase } from './idb-schema.js';
+import { scheduleIdle } from './idle.js';
 import { isQuotaError, isStorageFailure } from './storage-errors.js';
 
 const OPEN_TIMEOUT_MS = 3000;
@@ -17,6 +18,8 @@ const DELETE_TIMEOUT_MS = 3000;
  * more deleting would only lose history, so memory takes the batch (with what was evicted).
  */
 const QUOTA_ROUNDS = 2;
+/** Batched bursts move into the indexed store once no burst has arrived for this long. */
+const COMPACT_AFTER_MS = 1000;
 
 interface Backend {
   kind: 'indexeddb' | 'memory';
@@ -82,6 +85,8 @@ export class DeviceStorage {
   #erasing?: Promise<void>;
   /** Events evicted to make space for a write that still failed: carried into memory on fallback. */
   #evictedForSpace: TrackedEvent[] = [];
+  #compacting = false;
+  #compactTimer?: ReturnType<typeof setTimeout>;
 
   constructor(site: string, events: DeviceStorageEvents) {
     this.#site = site;
@@ -140,6 +145,7 @@ export class DeviceStorage {
         try {
           const result = await backend.log.append(events, records);
           this.#evictedForSpace = [];
+          if (events.length >= BATCH_MIN_EVENTS) this.#compactWhenIdle();
           return result;
         } catch (error) {
           if (!isQuotaError(error) || backend.kind === 'memory') throw error;
@@ -215,14 +221,52 @@ export class DeviceStorage {
       const db = await openDeviceDatabase(this.#site, () => {
         if (backend) this.#drop(backend);
       });
-      backend = { kind: 'indexeddb', db, log: new IdbEventLog(db), kv: new IdbKeyValueStore(db) };
+      const log = new IdbEventLog(db);
+      backend = { kind: 'indexeddb', db, log, kv: new IdbKeyValueStore(db) };
       this.#open = backend;
+      // A burst an earlier page wrote may still wait to be moved into the indexed store.
+      log.hasBatches().then(
+        (has) => has && this.#compact(),
+        () => undefined,
+      );
       return backend;
     } catch (error) {
       return this.#fallBack(error);
     } finally {
       this.#opening = undefined;
     }
+  }
+
+  /**
+   * Moves batched bursts into the indexed event store, one slice per idle moment, until none is
+   * left. A failure stops it: batches stay readable as they are, and the next burst or page retries.
+   */
+  #compactWhenIdle(): void {
+    // Not while a burst is still arriving: each new batch postpones the start.
+    clearTimeout(this.#compactTimer);
+    this.#compactTimer = setTimeout(() => this.#compact(), COMPACT_AFTER_MS);
+  }
+
+  #compact(): void {
+    if (this.#compacting) return;
+    this.#compacting = true;
+    const step = () => {
+      const log = this.#open?.log;
+      if (!(log instanceof IdbEventLog)) {
+        this.#compacting = false;
+        return;
+      }
+      log.compact().then(
+        (more) => {
+          if (more) scheduleIdle(step);
+          else this.#compacting = false;
+        },
+        () => {
+          this.#compacting = false;
+        },
+      );
+    };
+    scheduleIdle(step);
   }
 
   /** Forgets a connection that failed or was lost, so the next use opens a new one. */

@@ -81,7 +81,7 @@ test('a page closed right after tracking keeps its events: they are written on p
   ]);
 });
 
-test('a version 1 database is upgraded in place: events, identity and the signed-in history survive', async ({
+test('a version 1 database is upgraded in place, through every migration: events, identity and the signed-in history survive', async ({
   page,
   shop,
 }) => {
@@ -103,7 +103,8 @@ test('a version 1 database is upgraded in place: events, identity and the signed
   await page.goto(await serveSdkPage(page, shop.url, 'upgrade', { site: 'upgrade' }));
   await expect.poll(async () => (await status(page)).events).toBe(4);
   const db = await readDatabase(page, 'omnipersona:upgrade');
-  expect(db?.version).toBe(2);
+  expect(db?.version).toBe(3);
+  expect(Object.keys(db?.stores ?? {}).sort()).toEqual(['batches', 'events', 'kv']);
   expect(db?.stores.events?.indexes.sort()).toEqual(['anonymousId', 'time', 'userId']);
   expect(db?.stores.events?.keys.sort()).toEqual(['e0', 'e1', 'e2', 'e3']);
 
@@ -211,4 +212,49 @@ test('a reload records neither its product view nor an already stored event twic
   ]);
   expect((await status(page)).rejected).toEqual({ invalid: 0, duplicate: 2, bot: 0, anomaly: 0 });
   expect(problems.all).toEqual([]);
+});
+
+test('a burst goes to IndexedDB as one record, counts at once, moves into the indexed store when idle, and survives a close', async ({
+  page,
+  context,
+  shop,
+}) => {
+  const problems = watchPage(page);
+  const url = `${shop.url}/burst.html`;
+  // The flood guard (30 events a second by default) would refuse most of a burst: the shop raises it.
+  const config = JSON.stringify({ cleaning: { maxEventsPerSecond: 100_000 } });
+  await context.route(url, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><title>burst</title><script type="application/json" data-omnipersona-config>${config}</script>
+<script src="/sdk/omnipersona.js" data-site="burst" data-train-after="0" data-widgets="false" data-capture="false"></script>`,
+    }),
+  );
+  await page.goto(url);
+  await expect.poll(async () => (await status(page)).storage).toBe('indexeddb');
+
+  const first = Array.from({ length: 300 }, (_, i) => `first-${i}`);
+  await trackViews(page, first);
+  await page.evaluate(() => window.omnipersona?.flush?.());
+  const written = await readDatabase(page, 'omnipersona:burst');
+  expect(written?.stores.batches?.values.map((batch) => (batch as unknown[]).length)).toEqual([300]);
+  expect(await status(page)).toMatchObject({ events: 300, queued: 0 });
+
+  await expect
+    .poll(async () => (await readDatabase(page, 'omnipersona:burst'))?.stores.batches?.keys.length, { timeout: 15_000 })
+    .toBe(0);
+  expect((await rawEvents(page, 'burst')).map((event) => event.item?.id)).toEqual(first);
+
+  // A second burst, and the tab closes at once: it is written from pagehide, as one record.
+  const second = Array.from({ length: 200 }, (_, i) => `second-${i}`);
+  await trackViews(page, second);
+  await page.close();
+  const reopened = await context.newPage();
+  await reopened.goto(url);
+  await expect.poll(async () => (await status(reopened)).events).toBe(500);
+  await expect.poll(async () => (await rawEvents(reopened, 'burst')).length, { timeout: 15_000 }).toBe(500);
+  const stored = (await rawEvents(reopened, 'burst')).map((event) => event.item?.id);
+  expect(new Set(stored)).toEqual(new Set([...first, ...second]));
+  expect((await status(reopened)).rejected).toMatchObject({ duplicate: 0, anomaly: 0 });
+  expect(problems.pageErrors).toEqual([]);
 });
