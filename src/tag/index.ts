@@ -41,6 +41,11 @@ declare global {
 }
 
 function install(): void {
+  if (typeof window.omnipersona?.status === 'function') {
+    // A page that includes the tag twice (a theme and an app, say) must not run two personalizers.
+    console.warn('[omnipersona] omnipersona.js is already running on this page; this copy does nothing');
+    return;
+  }
   const script = findOwnScript();
   const base = new URL('.', script?.src || location.href);
   const data = script?.dataset ?? {};
@@ -117,7 +122,7 @@ function install(): void {
     if (calls.length - next > MAX_WAITING) calls[next++]?.settle?.(undefined);
   }
 
-  /** A tracked event waiting for the app keeps the time, page and identity of the moment it was tracked. */
+  /** A tracked event waiting for the app gets its id, time and page now, when it happens. */
   function stamp(waiting: Waiting): void {
     waiting.url = location.href;
     const [event, ...rest] = waiting.args;

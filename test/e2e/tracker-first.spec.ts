@@ -153,3 +153,19 @@ function keptCalls(page: Page): Promise<Record<string, string>> {
     Object.fromEntries(Object.entries(localStorage).filter(([key]) => key.startsWith('omnipersona-calls:'))),
   );
 }
+
+test('a page that includes the tag twice runs one personalizer', async ({ page, context, shop }) => {
+  const problems = watchPage(page);
+  const tag = '<script src="/sdk/omnipersona.js" data-site="twice" data-capture="false" data-widgets="false"></script>';
+  await context.route(`${shop.url}/twice.html`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>twice</title>${tag}${tag}` }),
+  );
+  await page.goto(`${shop.url}/twice.html`);
+  await page.evaluate((event) => window.omnipersona?.('track', event), view('a'));
+  await page.evaluate(() => window.omnipersona?.flush?.());
+  expect((await readStoredEvents(page, 'twice')).map((event) => event.item?.id)).toEqual(['a']);
+  expect(problems.warnings).toEqual([
+    '[omnipersona] omnipersona.js is already running on this page; this copy does nothing',
+  ]);
+  expect(problems.pageErrors).toEqual([]);
+});
