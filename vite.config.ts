@@ -51,6 +51,18 @@ function lazyBuild(): UserConfig {
     // Chunks load relative to the importing module's own URL, wherever the shop hosts them.
     base: './',
     plugins: [wasmBinaries()],
+    // The model's Web Worker is its own module graph: TF.js and its backends again, under `worker/`.
+    worker: {
+      format: 'es',
+      rolldownOptions: {
+        output: {
+          entryFileNames: 'worker/[name]-[hash].js',
+          chunkFileNames: workerChunkName,
+          minify: true,
+          comments: false,
+        },
+      },
+    },
     build: {
       ...common.build,
       modulePreload: false,
@@ -77,6 +89,10 @@ function chunkName(chunk: { name: string; facadeModuleId: string | null; moduleI
   const packages = new Set(chunk.moduleIds.map(packageOf));
   const only = packages.size === 1 ? [...packages][0] : undefined;
   return `ml/${facade ?? (chunk.name === 'dist' ? only : undefined) ?? chunk.name}-[hash].js`;
+}
+
+function workerChunkName(chunk: { name: string; facadeModuleId: string | null; moduleIds: readonly string[] }): string {
+  return chunkName(chunk).replace(/^(?:ml|chunks)\//u, 'worker/');
 }
 
 /** Emits TF.js' WASM binaries under their own names, where `setWasmPaths(<base>/wasm/)` finds them. */

@@ -21,6 +21,13 @@ export interface BrowserPersonalizerOptions extends PersonalizerOptions {
   widgets?: boolean;
   /** URL prefix of the TF.js WASM binaries (`tfjs-backend-wasm*.wasm`); without it the WASM backend is skipped. */
   wasmPaths?: string;
+  /**
+   * Train and score in a module Web Worker, off the page's main thread. Where the worker cannot
+   * start, the model runs on the main thread (reported through `on('error')`). Your bundler must
+   * emit the worker: Vite and webpack 5 do it from the SDK's `new Worker(new URL(…))`.
+   * @default true
+   */
+  modelWorker?: boolean;
 }
 
 /** What the script tag replaces in the browser platform. */
@@ -31,7 +38,12 @@ export interface BrowserOverrides {
 
 /** How the ML module is reached: a bundler import for npm users, a URL import for the script tag. */
 export type MlModuleLoader = () => Promise<{
-  createModelRuntime(options: { backend?: BackendPreference; wasmPaths?: string }): Promise<ModelRuntime>;
+  startModelRuntime(options: {
+    backend?: BackendPreference;
+    wasmPaths?: string;
+    worker?: boolean;
+    onWorkerFailure?: (error: unknown) => void;
+  }): Promise<ModelRuntime>;
 }>;
 
 /**
@@ -45,7 +57,11 @@ export function createBrowserPersonalizer(
   overrides: BrowserOverrides = {},
 ): Personalizer {
   const hasDom = typeof window !== 'undefined' && typeof document !== 'undefined';
-  const runtimeOptions: { backend?: BackendPreference; wasmPaths?: string } = {};
+  const runtimeOptions: Parameters<Awaited<ReturnType<MlModuleLoader>>['startModelRuntime']>[0] = {
+    worker: options.modelWorker ?? true,
+    // `core` exists by the time the model first loads.
+    onWorkerFailure: (error) => core.reportError(error, 'The model runs on the main thread'),
+  };
   if (options.backend) runtimeOptions.backend = options.backend;
   if (options.wasmPaths) runtimeOptions.wasmPaths = options.wasmPaths;
   // The storage reports a fallback asynchronously, so `core` exists by then.
@@ -56,7 +72,7 @@ export function createBrowserPersonalizer(
     log: storage.log,
     kv: storage.kv,
     ...(options.endpoint ? { transport: createFetchTransport(options.endpoint) } : {}),
-    loadRuntime: async () => (await loadMl()).createModelRuntime(runtimeOptions),
+    loadRuntime: async () => (await loadMl()).startModelRuntime(runtimeOptions),
     scheduleIdle: hasDom ? scheduleIdle : (task) => setTimeout(task, 0),
     now: () => Date.now(),
     randomId,

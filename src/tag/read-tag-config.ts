@@ -17,6 +17,7 @@ const JSON_OPTIONS = {
   trainAfterEvents: v.pipe(v.number(), v.integer(), v.minValue(0)),
   widgets: v.boolean(),
   botFilter: v.boolean(),
+  modelWorker: v.boolean(),
   capture: v.union([v.boolean(), v.record(v.string(), v.unknown())]),
   // Each bound is range-checked where the personalizer resolves its options.
   cleaning: v.strictObject({
@@ -35,10 +36,11 @@ const JSON_OPTIONS = {
  * 1. An inline JSON config: `<script type="application/json" data-omnipersona-config>{…}</script>`
  *    anywhere in the page, or the element whose id the tag's `data-config` names. It holds the
  *    options below by their option names (`site`, `endpoint`, `channel`, `consent`, `backend`,
- *    `trainAfterEvents`, `widgets`, `botFilter`, `cleaning`, `retention`) and `capture`, a
+ *    `trainAfterEvents`, `widgets`, `botFilter`, `modelWorker`, `cleaning`, `retention`) and `capture`, a
  *    {@link CaptureOptions} object.
  * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-channel`, `data-consent`,
- *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`, and for capture
+ *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`,
+ *    `data-model-worker="false"`, and for capture
  *    `data-capture="false"` (all off), `data-capture="pages,products"` (only these parts) and
  *    `data-capture-exclude="dwell,scroll"` (all but these).
  *
@@ -90,6 +92,7 @@ export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonal
   );
   if (data.widgets === 'false') options.widgets = false;
   if (data.botFilter === 'false') options.botFilter = false;
+  if (data.modelWorker === 'false') options.modelWorker = false;
   if (options.endpoint) options.endpoint = new URL(options.endpoint, location.href).href;
   options.capture = captureFromAttributes(options.capture ?? true, data.capture, data.captureExclude);
   return options;

@@ -15,7 +15,7 @@ interface CatalogEntry {
  * about the shopper), but no update is pushed after training, so each test measures the backend
  * alone, not a sync round, and the page sends nothing but GETs.
  */
-async function serveDemoWithBackend(page: Page, url: string, backend: Backend): Promise<void> {
+async function serveDemoWithBackend(page: Page, url: string, backend: Backend, extra = ''): Promise<void> {
   await page.route(`${url}/`, async (route) => {
     const response = await route.fetch();
     const html = await response.text();
@@ -26,7 +26,7 @@ async function serveDemoWithBackend(page: Page, url: string, backend: Backend): 
     }
     const forced = original
       .replace('data-consent="federated"', 'data-consent="on-device"')
-      .replace(/>$/u, ` data-backend="${backend}">`);
+      .replace(/>$/u, ` data-backend="${backend}"${extra}>`);
     await route.fulfill({ response, body: html.replace(original, forced) });
   });
 }
@@ -78,8 +78,8 @@ for (const { backend, category } of CASES) {
     });
     const backendChunks: string[] = [];
     page.on('response', (response) => {
-      const chunk = /\/sdk\/ml\/tfjs-backend-(webgpu|webgl|wasm|cpu)-[^/]*\.js$/u.exec(response.url());
-      if (chunk?.[1]) backendChunks.push(chunk[1]);
+      const chunk = /\/sdk\/(ml|worker)\/tfjs-backend-(webgpu|webgl|wasm|cpu)-[^/]*\.js$/u.exec(response.url());
+      if (chunk?.[2]) backendChunks.push(`${chunk[1]}/${chunk[2]}`);
     });
     const products = (await demoCatalog(demo.url)).filter((item) => item.category[0] === category).slice(0, 3);
     expect(products).toHaveLength(3);
@@ -91,7 +91,12 @@ for (const { backend, category } of CASES) {
     );
     expect(status?.backend).toBe(backend);
     expect(report?.backend).toBe(backend);
-    expect(backendChunks).toContain(backend);
+    // The model runs in the SDK's Web Worker: the backend was loaded there, and only there.
+    expect(backendChunks).toContain(`worker/${backend}`);
+    expect(backendChunks.filter((chunk) => chunk.startsWith('ml/'))).toEqual([]);
+    expect(page.workers().map((worker) => worker.url())).toContainEqual(
+      expect.stringMatching(/\/sdk\/worker\/model-worker-/u),
+    );
     // `loss` is the loss of the last step, taken before its update: one step alone cannot show learning.
     expect(report?.loss, `loss after ${report?.steps} step(s) in ${report?.milliseconds} ms`).toBeLessThan(
       report?.initialLoss ?? Number.NaN,
@@ -148,7 +153,9 @@ for (const failure of WEBGPU_FAILURES) {
     const problems = watchPage(page);
     await page.addInitScript(failure.script);
     const products = (await demoCatalog(demo.url)).filter((item) => item.category[0] === 'Coffee').slice(0, 3);
-    await serveDemoWithBackend(page, demo.url, 'webgpu');
+    // The failure is injected into the page, so the model runs on the main thread here; the
+    // failover code is the same in the worker.
+    await serveDemoWithBackend(page, demo.url, 'webgpu', ' data-model-worker="false"');
 
     const { report, status } = await viewAndTrain(page, demo.url, products, problems);
     console.log(`webgpu (${failure.name}) fell back to ${status?.backend}`);
