@@ -11,6 +11,7 @@ import { scheduleIdle } from './idle.js';
 import { onPageHidden } from './page-lifecycle.js';
 import { readPrivacySignals } from './privacy-signals.js';
 import { randomId } from './random-id.js';
+import { broadcastTabChannel, webLocksRunner } from './tab-coordination.js';
 import { startWidgets } from './widgets.js';
 
 /** Options of the browser personalizer: the core options plus what only a page has. */
@@ -49,7 +50,9 @@ export type MlModuleLoader = () => Promise<{
 /**
  * Wires the core to the browser: IndexedDB (memory when blocked), fetch, idle callbacks, page
  * lifecycle (queued events are written when the page is hidden), privacy and automation signals,
- * DOM capture and widgets. Safe to call during server-side rendering: without `window` it touches nothing.
+ * DOM capture and widgets, and the shop's other tabs (Web Locks so that one trains at a time, a
+ * BroadcastChannel to share its result). Safe to call during server-side rendering: without `window`
+ * it touches nothing.
  */
 export function createBrowserPersonalizer(
   options: BrowserPersonalizerOptions,
@@ -64,8 +67,9 @@ export function createBrowserPersonalizer(
   };
   if (options.backend) runtimeOptions.backend = options.backend;
   if (options.wasmPaths) runtimeOptions.wasmPaths = options.wasmPaths;
+  const site = options.site ?? 'default';
   // The storage reports a fallback asynchronously, so `core` exists by then.
-  const storage = new DeviceStorage(options.site ?? 'default', {
+  const storage = new DeviceStorage(site, {
     onFallback: (error) => core.reportError(error, 'IndexedDB is unavailable; events are kept in memory'),
   });
   const core: CorePersonalizer = createCorePersonalizer(options, {
@@ -79,7 +83,13 @@ export function createBrowserPersonalizer(
     context: overrides.context ?? (hasDom ? () => pageContext() : () => undefined),
     eraseStorage: () => storage.erase(),
     ...(hasDom
-      ? { onHidden: onPageHidden, privacySignals: readPrivacySignals, automationSignals: readAutomationSignals }
+      ? {
+          onHidden: onPageHidden,
+          privacySignals: readPrivacySignals,
+          automationSignals: readAutomationSignals,
+          exclusive: webLocksRunner(site),
+          tabs: broadcastTabChannel(site),
+        }
       : {}),
   });
   const emitError = (error: unknown) => core.reportError(error, 'Page integration failed');

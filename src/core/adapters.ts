@@ -1,4 +1,5 @@
 import type { TrackedEvent } from './event.js';
+import type { TrainReport } from './model/model-runtime.js';
 
 /**
  * The interfaces the core needs from its platform. The browser module implements them over
@@ -90,3 +91,19 @@ export type IdleScheduler = (task: () => void) => void;
  * The listener must start its writes synchronously. Returns a function that stops listening.
  */
 export type HiddenObserver = (listener: () => void) => () => void;
+
+/**
+ * Runs `task` only if no other instance of the SDK on this device (another tab of the shop) is
+ * running a task of the same name; resolves with undefined, without running it, when one is.
+ */
+export type ExclusiveRunner = <T>(name: string, task: () => Promise<T>) => Promise<T | undefined>;
+
+/** What the SDK's instances on one device (the shop's tabs) tell each other. */
+export type TabMessage = { type: 'trained'; report: TrainReport };
+
+/** A channel between the SDK's instances on one device; a message reaches every instance but the sender. */
+export interface TabChannel {
+  post(message: TabMessage): void;
+  /** Returns a function that stops listening. */
+  listen(listener: (message: TabMessage) => void): () => void;
+}

@@ -1,4 +1,12 @@
-import type { EventLog, HiddenObserver, IdleScheduler, KeyValueStore, Transport } from '../adapters.js';
+import type {
+  EventLog,
+  ExclusiveRunner,
+  HiddenObserver,
+  IdleScheduler,
+  KeyValueStore,
+  TabChannel,
+  Transport,
+} from '../adapters.js';
 import { Catalog, type CatalogItem, toCatalogItem } from '../catalog.js';
 import { type AutomationSignals, detectAutomation } from '../cleaning/index.js';
 import {
@@ -46,6 +54,10 @@ export interface PersonalizerPlatform {
    * after clearing the log and the key-value store, so a failure here leaves them empty anyway.
    */
   eraseStorage?: () => Promise<void>;
+  /** Lets one of the shop's tabs train at a time (the others skip); without it, every instance trains. */
+  exclusive?: ExclusiveRunner;
+  /** Tells the shop's other tabs when this one trained, so they load its weights. */
+  tabs?: TabChannel;
 }
 
 /** A personalizer as its platform sees it: platform failures are reported through the same `error` event. */
@@ -142,20 +154,23 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     if (!consentAllows(consent, 'store')) return undefined;
     // Counted as consumed up front: a failed run waits for new events instead of retrying at once.
     newItemEvents = 0;
-    training = (async () => {
+    const run = async () => {
       const events = await history();
       await model.ready();
       const examples = trainingExamples(itemSteps(events, catalog, model.rows));
       if (examples.length === 0) return undefined;
       const result = await model.train(examples, config.trainingBudgetMs);
       lastTraining = result;
+      platform.tabs?.post({ type: 'trained', report: result });
       emitter.emit('trained', result);
       emitter.emit('changed', { reason: 'trained' });
       if (syncAfter && client && consentAllows(consent, 'push-update')) {
         sync().catch((error: unknown) => report(error, 'Sync failed'));
       }
       return result;
-    })().finally(() => {
+    };
+    // The log is shared by the shop's tabs: while one trains on it, the others skip and take its result.
+    training = (platform.exclusive ? platform.exclusive('train', run) : run()).finally(() => {
       training = undefined;
       scheduleTraining();
     });
@@ -335,6 +350,13 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     void recorder.flush();
   });
   recorder.warmUp();
+  platform.tabs?.listen((message) => {
+    // Another tab trained on the shared log and stored its weights: use them from the next score.
+    if (!canStore()) return;
+    model.reloadFromStorage();
+    lastTraining = message.report;
+    emitter.emit('changed', { reason: 'trained' });
+  });
   if (client && consentAllows(consent, 'pull')) {
     platform.scheduleIdle(() => {
       model.ready().catch((error: unknown) => report(error, 'Loading the model failed'));

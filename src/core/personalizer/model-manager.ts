@@ -159,6 +159,17 @@ export class ModelManager {
     this.#pending = state;
   }
 
+  /**
+   * Another instance (a tab of the shop) stored newer weights: the next use loads them from storage,
+   * in the runtime already started.
+   */
+  reloadFromStorage(): void {
+    if (!this.#state) return;
+    this.#ready = undefined;
+    this.#state = undefined;
+    this.#pending = undefined;
+  }
+
   /** Drops every personal weight in memory. The caller clears storage (`forget()` wipes it whole). */
   async forget(): Promise<void> {
     const runtime = this.#runtime;
