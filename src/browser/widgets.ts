@@ -14,7 +14,10 @@ const TITLES: Record<RecommendationKind, string> = {
 
 /**
  * Fills every `<div data-omnipersona-recs="for-you" data-count="8">` on the page with a list of
- * recommendations, and refreshes them when the model learns. The markup is plain, accessible and
+ * recommendations, and refreshes them when the model learns. The request's options are attributes:
+ * `data-item`, `data-category`, `data-min-price`, `data-max-price`, `data-in-stock`, `data-exclude`
+ * (ids), `data-exclude-viewed`, `data-exclude-in-cart`, `data-max-per-category` and `data-boost`
+ * (JSON: `{"categories": {"Coffee": 2}}`). The markup is plain, accessible and
  * classed (`omnipersona-recs`, `omnipersona-rec`, ...) so the shop can style it.
  * Returns a function that stops refreshing.
  */
@@ -72,7 +75,21 @@ function readRequest(element: HTMLElement): RecommendRequest | undefined {
   if (data.minPrice) request.minPrice = Number(data.minPrice);
   if (data.maxPrice) request.maxPrice = Number(data.maxPrice);
   if (data.inStock !== undefined) request.inStock = data.inStock !== 'false';
+  if (data.exclude) request.exclude = data.exclude.split(/[\s,]+/u).filter(Boolean);
+  if (data.excludeViewed !== undefined) request.excludeViewed = data.excludeViewed !== 'false';
+  if (data.excludeInCart !== undefined) request.excludeInCart = data.excludeInCart !== 'false';
+  if (data.maxPerCategory) request.maxPerCategory = Number(data.maxPerCategory);
+  // `recommend()` validates the values; a boost that is not JSON fails that check with its text.
+  if (data.boost) request.boost = parseJson(data.boost) as RecommendRequest['boost'];
   return request;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function render(element: HTMLElement, kind: RecommendationKind, recommendations: Recommendation[]): void {

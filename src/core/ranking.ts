@@ -9,21 +9,58 @@ export interface RankContext {
   reason: (item: CatalogItem) => string;
 }
 
-/** Picks the best `count` items by score that pass the request's filters. */
+/**
+ * Picks the best `count` items by score that pass the request's filters, after its boosts, with at
+ * most `maxPerCategory` of one top-level category while other categories can still fill the list.
+ */
 export function rankItems(
   scores: Float32Array,
   request: ParsedRecommendRequest,
   context: RankContext,
 ): Recommendation[] {
-  const order = Array.from(scores.keys()).sort((a, b) => (scores[b] as number) - (scores[a] as number));
-  const results: Recommendation[] = [];
+  const boosted = applyBoosts(scores, request, context.catalog);
+  const order = Array.from(boosted.keys()).sort((a, b) => (boosted[b] as number) - (boosted[a] as number));
+  const picked: number[] = [];
+  const held: number[] = [];
+  const perCategory = new Map<string, number>();
+  const cap = request.maxPerCategory ?? Number.POSITIVE_INFINITY;
   for (const row of order) {
-    if (results.length >= request.count) break;
+    if (picked.length >= request.count) break;
     const item = context.catalog.at(row);
     if (!item || !passes(item, request, context.excluded)) continue;
-    results.push({ item, score: scores[row] as number, reason: context.reason(item) });
+    const category = item.category[0] ?? '';
+    const taken = perCategory.get(category) ?? 0;
+    if (taken >= cap) {
+      held.push(row);
+      continue;
+    }
+    perCategory.set(category, taken + 1);
+    picked.push(row);
   }
-  return results;
+  // Too few categories to honour the cap: the best of the held-back items fill the list.
+  picked.push(...held.slice(0, request.count - picked.length));
+  picked.sort((a, b) => (boosted[b] as number) - (boosted[a] as number));
+  return picked.map((row) => {
+    const item = context.catalog.at(row) as CatalogItem;
+    return { item, score: boosted[row] as number, reason: context.reason(item) };
+  });
+}
+
+/** Scores are logits: multiplying an item's odds by a factor adds its logarithm. */
+function applyBoosts(scores: Float32Array, request: ParsedRecommendRequest, catalog: Catalog): Float32Array {
+  const boost = request.boost;
+  if (!boost) return scores;
+  const boosted = Float32Array.from(scores);
+  for (let row = 0; row < boosted.length; row++) {
+    const item = catalog.at(row);
+    if (!item) continue;
+    const factor =
+      (boost.items?.[item.id] ?? 1) *
+      (item.brand === undefined ? 1 : (boost.brands?.[item.brand] ?? 1)) *
+      (item.category[0] === undefined ? 1 : (boost.categories?.[item.category[0]] ?? 1));
+    if (factor !== 1) boosted[row] = (boosted[row] as number) + Math.log(factor);
+  }
+  return boosted;
 }
 
 function passes(item: CatalogItem, request: ParsedRecommendRequest, excluded: ReadonlySet<string>): boolean {

@@ -5,6 +5,8 @@ import { OmniPersonaError } from './errors.js';
 /** The kinds of recommendation the SDK serves. */
 export type RecommendationKind = 'for-you' | 'similar' | 'bought-together' | 'trending' | 'recently-viewed';
 
+const Factor = v.pipe(v.number(), v.finite(), v.gtValue(0));
+
 export const RecommendRequestSchema = v.object({
   kind: v.picklist(['for-you', 'similar', 'bought-together', 'trending', 'recently-viewed']),
   /** @default 8 */
@@ -20,6 +22,25 @@ export const RecommendRequestSchema = v.object({
   exclude: v.optional(v.array(v.string())),
   /** Leave out items the shopper already viewed. @default true for `for-you` */
   excludeViewed: v.optional(v.boolean()),
+  /** Leave out items in the shopper's cart (added, not removed, not bought since). @default true but for `recently-viewed` */
+  excludeInCart: v.optional(v.boolean()),
+  /**
+   * Raise or lower items: each matching factor multiplies the item's odds (a factor of 2 doubles
+   * them, 0.5 halves them; factors of several matches multiply). Keys are item ids, brands, and
+   * top-level categories.
+   */
+  boost: v.optional(
+    v.object({
+      items: v.optional(v.record(v.string(), Factor)),
+      brands: v.optional(v.record(v.string(), Factor)),
+      categories: v.optional(v.record(v.string(), Factor)),
+    }),
+  ),
+  /**
+   * Diversity across categories: at most this many items of one top-level category, as long as
+   * other categories can fill the list (the rest is then filled by score).
+   */
+  maxPerCategory: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Keep an item only when this returns true. */
   filter: v.optional(v.custom<(item: CatalogItem) => boolean>((value) => typeof value === 'function')),
 });

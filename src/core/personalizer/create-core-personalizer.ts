@@ -223,6 +223,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const purchased = new Set(
       events.flatMap((event) => (event.type === 'purchase' ? eventItems(event) : [])).map((item) => item.id),
     );
+    const inCart = (request.excludeInCart ?? request.kind !== 'recently-viewed') ? cartOf(events) : new Set<string>();
     if (request.kind === 'recently-viewed') {
       const recent = [...new Set(steps.map((step) => step.item).reverse())];
       const scores = new Float32Array(catalog.size);
@@ -231,6 +232,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       });
       const seen = new Set(recent);
       const unseen = new Set(catalog.items.filter((_, row) => !seen.has(row)).map((item) => item.id));
+      for (const id of inCart) unseen.add(id);
       return rankItems(scores, request, { catalog, excluded: unseen, reason: () => 'Recently viewed' });
     }
     const anchor = request.item === undefined ? undefined : catalog.get(request.item);
@@ -238,7 +240,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       throw new OmniPersonaError('NOT_FOUND', `Item "${request.item}" is not in the catalog`);
     }
     const scores = await scoreOrFallback(request.kind === 'trending' ? [] : anchor ? [anchor] : undefined, events);
-    const excluded = new Set(purchased);
+    const excluded = new Set([...purchased, ...inCart]);
     if (anchor) excluded.add(anchor.id);
     if (request.excludeViewed ?? request.kind === 'for-you') {
       for (const step of steps) excluded.add(catalog.at(step.item)?.id ?? '');
@@ -363,6 +365,18 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     });
   }
   return personalizer;
+}
+
+/** What is in the shopper's cart after these events: added, not removed since, not bought since. */
+export function cartOf(events: readonly TrackedEvent[]): Set<string> {
+  const cart = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'add_to_cart') cart.add(event.item.id);
+    else if (event.type === 'remove_from_cart' || event.type === 'purchase') {
+      for (const item of eventItems(event)) cart.delete(item.id);
+    }
+  }
+  return cart;
 }
 
 /** @throws OmniPersonaError `INVALID_OPTIONS` for anything but a consent tier. */
