@@ -16,8 +16,8 @@ const TITLES: Record<RecommendationKind, string> = {
  * Fills every `<div data-omnipersona-recs="for-you" data-count="8">` on the page with a list of
  * recommendations, and refreshes them when the model learns. The request's options are attributes:
  * `data-item`, `data-category`, `data-min-price`, `data-max-price`, `data-in-stock`, `data-exclude`
- * (ids), `data-exclude-viewed`, `data-exclude-in-cart`, `data-max-per-category` and `data-boost`
- * (JSON: `{"categories": {"Coffee": 2}}`). The markup is plain, accessible and
+ * (ids), `data-exclude-viewed`, `data-exclude-in-cart`, `data-max-per-category`, `data-max-impressions`
+ * and `data-boost` (JSON: `{"categories": {"Coffee": 2}}`). What a widget shows counts as shown. The markup is plain, accessible and
  * classed (`omnipersona-recs`, `omnipersona-rec`, ...) so the shop can style it.
  * Returns a function that stops refreshing.
  */
@@ -34,6 +34,7 @@ export function startWidgets(personalizer: Personalizer, onError: (error: unknow
     });
   };
   const known = new WeakSet<Element>();
+  const reported = new WeakMap<Element, Set<string>>();
   const observer = new MutationObserver(() => {
     const fresh = [...document.querySelectorAll(`[${WIDGET_ATTRIBUTE}]`)].some((element) => !known.has(element));
     if (fresh) refresh();
@@ -51,7 +52,14 @@ export function startWidgets(personalizer: Personalizer, onError: (error: unknow
     if (!request) return;
     element.setAttribute('aria-busy', 'true');
     try {
-      render(element, request.kind, await op.recommend(request));
+      const recommendations = await op.recommend(request);
+      render(element, request.kind, recommendations);
+      // A refresh shows the same items again on the same page: each counts once per widget and page.
+      const counted = reported.get(element) ?? new Set<string>();
+      reported.set(element, counted);
+      const fresh = recommendations.map((pick) => pick.item.id).filter((id) => !counted.has(id));
+      for (const id of fresh) counted.add(id);
+      if (fresh.length > 0) await op.shown(fresh);
     } finally {
       element.removeAttribute('aria-busy');
     }
@@ -79,6 +87,7 @@ function readRequest(element: HTMLElement): RecommendRequest | undefined {
   if (data.excludeViewed !== undefined) request.excludeViewed = data.excludeViewed !== 'false';
   if (data.excludeInCart !== undefined) request.excludeInCart = data.excludeInCart !== 'false';
   if (data.maxPerCategory) request.maxPerCategory = Number(data.maxPerCategory);
+  if (data.maxImpressions) request.maxImpressions = Number(data.maxImpressions);
   // `recommend()` validates the values; a boost that is not JSON fails that check with its text.
   if (data.boost) request.boost = parseJson(data.boost) as RecommendRequest['boost'];
   return request;

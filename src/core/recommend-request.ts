@@ -41,6 +41,11 @@ export const RecommendRequestSchema = v.object({
    * other categories can fill the list (the rest is then filled by score).
    */
   maxPerCategory: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /**
+   * Leave out items shown this many times in the last 7 days (reported with `shown()`; widgets
+   * report what they show) without the shopper viewing, clicking or carting them since.
+   */
+  maxImpressions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Keep an item only when this returns true. */
   filter: v.optional(v.custom<(item: CatalogItem) => boolean>((value) => typeof value === 'function')),
 });

@@ -5,6 +5,7 @@ export const TAG_METHODS = [
   'track',
   'identify',
   'recommend',
+  'shown',
   'profile',
   'train',
   'sync',

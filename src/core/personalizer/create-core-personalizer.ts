@@ -27,6 +27,7 @@ import { rankItems } from '../ranking.js';
 import { parseRecommendRequest, type Recommendation, type RecommendRequest } from '../recommend-request.js';
 import { SyncClient } from '../sync/sync-client.js';
 import { EventRecorder } from './event-recorder.js';
+import { Impressions } from './impressions.js';
 import { ModelManager } from './model-manager.js';
 import { type PersonalizerOptions, resolveOptions } from './options.js';
 import type { Personalizer, PersonalizerEvents, PersonalizerStatus, SyncReport } from './personalizer.js';
@@ -95,6 +96,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
   let lastSync: SyncReport | undefined;
   let syncing: Promise<unknown> = Promise.resolve();
 
+  const impressions = new Impressions(platform.kv, platform.now, canStore);
+
   const recorder = new EventRecorder({
     log: platform.log,
     kv: platform.kv,
@@ -105,7 +108,10 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     ...(automation ? { automation } : {}),
     canStore,
     onAccepted(event) {
-      for (const item of eventItems(event)) catalog.upsert(toCatalogItem(item));
+      for (const item of eventItems(event)) {
+        catalog.upsert(toCatalogItem(item));
+        if (event.type !== 'engagement' && event.type !== 'remove_from_cart') impressions.engaged(item.id);
+      }
       emitter.emit('tracked', event);
     },
     onStored(events) {
@@ -223,7 +229,11 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const purchased = new Set(
       events.flatMap((event) => (event.type === 'purchase' ? eventItems(event) : [])).map((item) => item.id),
     );
-    const inCart = (request.excludeInCart ?? request.kind !== 'recently-viewed') ? cartOf(events) : new Set<string>();
+    // In the cart, and shown too often without the shopper taking them up.
+    const leftOut = (request.excludeInCart ?? request.kind !== 'recently-viewed') ? cartOf(events) : new Set<string>();
+    if (request.maxImpressions !== undefined) {
+      for (const id of await impressions.overshown(request.maxImpressions)) leftOut.add(id);
+    }
     if (request.kind === 'recently-viewed') {
       const recent = [...new Set(steps.map((step) => step.item).reverse())];
       const scores = new Float32Array(catalog.size);
@@ -232,7 +242,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       });
       const seen = new Set(recent);
       const unseen = new Set(catalog.items.filter((_, row) => !seen.has(row)).map((item) => item.id));
-      for (const id of inCart) unseen.add(id);
+      for (const id of leftOut) unseen.add(id);
       return rankItems(scores, request, { catalog, excluded: unseen, reason: () => 'Recently viewed' });
     }
     const anchor = request.item === undefined ? undefined : catalog.get(request.item);
@@ -240,7 +250,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       throw new OmniPersonaError('NOT_FOUND', `Item "${request.item}" is not in the catalog`);
     }
     const scores = await scoreOrFallback(request.kind === 'trending' ? [] : anchor ? [anchor] : undefined, events);
-    const excluded = new Set([...purchased, ...inCart]);
+    const excluded = new Set([...purchased, ...leftOut]);
     if (anchor) excluded.add(anchor.id);
     if (request.excludeViewed ?? request.kind === 'for-you') {
       for (const step of steps) excluded.add(catalog.at(step.item)?.id ?? '');
@@ -302,12 +312,22 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       await recorder.identify(userId);
     },
     recommend,
+    async shown(itemIds) {
+      if (!Array.isArray(itemIds) || itemIds.some((id) => typeof id !== 'string')) {
+        throw new OmniPersonaError(
+          'INVALID_REQUEST',
+          `shown() takes an array of item ids, received ${describeValue(itemIds)}`,
+        );
+      }
+      await impressions.shown(itemIds);
+    },
     async profile() {
       return computeProfile(await history(), catalog, platform.now());
     },
     train: () => train(),
     sync,
     async forget() {
+      impressions.reset();
       await recorder.forget();
       await training?.catch(() => undefined);
       await model.forget();

@@ -104,6 +104,11 @@ export interface Personalizer {
    */
   identify(userId: string | undefined, options?: { token?: string }): Promise<void>;
   recommend(request: RecommendRequest): Promise<Recommendation[]>;
+  /**
+   * Tells the SDK that these items were shown to the shopper as recommendations (widgets do it
+   * themselves), so that `recommend({ maxImpressions })` leaves out what they keep ignoring.
+   */
+  shown(itemIds: readonly string[]): Promise<void>;
   profile(): Promise<Profile>;
   /** Trains now on the stored events, instead of waiting for an idle moment. */
   train(): Promise<TrainReport | undefined>;

@@ -80,3 +80,25 @@ describe('the cart', () => {
     expect(await recent({ excludeInCart: true })).toEqual(['a']);
   });
 });
+
+describe('impressions', () => {
+  it('leave out items shown maxImpressions times that the shopper did not take up, until they do', async () => {
+    const { personalizer, advance } = setupPersonalizer();
+    for (const id of ['a', 'b', 'c']) personalizer.track({ type: 'view', item: item(id) });
+    advance(10_000);
+    await personalizer.flush();
+    const recent = async () => ids(await personalizer.recommend({ kind: 'recently-viewed', maxImpressions: 2 }));
+    await personalizer.shown(['a', 'b']);
+    expect(await recent()).toEqual(['c', 'b', 'a']);
+    await personalizer.shown(['a', 'b']);
+    expect(await recent()).toEqual(['c']);
+    // Viewing an item again resets its count.
+    personalizer.track({ type: 'view', item: item('a') });
+    await personalizer.flush();
+    expect(await recent()).toEqual(['a', 'c']);
+    // A week later, old impressions no longer count.
+    advance(8 * 86_400_000);
+    expect(await recent()).toEqual(['a', 'c', 'b']);
+    await expect(personalizer.shown('a' as never)).rejects.toThrow(/shown\(\) takes an array of item ids/u);
+  });
+});
