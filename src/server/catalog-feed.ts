@@ -1,14 +1,26 @@
 import { readFile } from 'node:fs/promises';
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { parseCatalogInput } from './catalog-input.js';
 
-/** How a feed file is laid out: one JSON document (an array or `{ items }`), or one item per line. */
-export type CatalogFeedFormat = 'json' | 'jsonl';
+/**
+ * How a feed is laid out: one JSON document (an array or `{ items }`), one JSON item per line, or
+ * CSV with a header row naming the item fields (`id`, `name`, `category` as a path such as
+ * `Shoes > Running`, `brand`, `price`, `currency`, `url`, `image`, `inStock`); other columns are ignored.
+ */
+export type CatalogFeedFormat = 'json' | 'jsonl' | 'csv';
+
+/** The feed format a file name says, if it says one. */
+export function feedFormatOf(path: string): CatalogFeedFormat | undefined {
+  if (/\.(jsonl|ndjson)$/iu.test(path)) return 'jsonl';
+  if (/\.csv$/iu.test(path)) return 'csv';
+  return undefined;
+}
 
 /**
- * Reads and validates a catalog feed file. `.jsonl` and `.ndjson` files are read line by line;
- * anything else as one JSON document, falling back to lines when it is not one.
+ * Reads and validates a catalog feed file. `.jsonl` and `.ndjson` files are read line by line, `.csv`
+ * files as CSV; anything else as one JSON document, falling back to lines when it is not one.
  * @throws OmniPersonaError `INVALID_REQUEST` when the file is unreadable or invalid.
  */
 export async function readCatalogFeed(path: string): Promise<CatalogItem[]> {
@@ -19,7 +31,7 @@ export async function readCatalogFeed(path: string): Promise<CatalogItem[]> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new OmniPersonaError('INVALID_REQUEST', `Cannot read catalog feed ${path}: ${reason}`, { cause: error });
   }
-  return parseCatalogFeed(text, /\.(jsonl|ndjson)$/iu.test(path) ? 'jsonl' : undefined, path);
+  return parseCatalogFeed(text, feedFormatOf(path), path);
 }
 
 /**
@@ -27,6 +39,7 @@ export async function readCatalogFeed(path: string): Promise<CatalogItem[]> {
  * @throws OmniPersonaError `INVALID_REQUEST` naming the bad line or item.
  */
 export function parseCatalogFeed(text: string, format?: CatalogFeedFormat, source = 'catalog feed'): CatalogItem[] {
+  if (format === 'csv') return parseCatalogInput(csvItems(text, source), `Catalog feed ${source}`);
   if (format !== 'jsonl') {
     try {
       return parseCatalogInput(JSON.parse(text), `Catalog feed ${source}`);
@@ -52,4 +65,26 @@ export function parseCatalogFeed(text: string, format?: CatalogFeedFormat, sourc
     }
   }
   return parseCatalogInput(items, `Catalog feed ${source}`);
+}
+
+/** Rows of a CSV feed as item objects: numbers and booleans converted, empty cells left out. */
+function csvItems(text: string, source: string): Array<Record<string, unknown>> {
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new OmniPersonaError('INVALID_REQUEST', `Catalog feed ${source} is not valid CSV: ${reason}`);
+  }
+  return rows.map((row) => {
+    const item: Record<string, unknown> = {};
+    for (const [column, cell] of Object.entries(row)) {
+      if (cell === '') continue;
+      // A plain number: `12.50`, not `$12.50` or `12,50` (the item is then refused, naming its price).
+      if (column === 'price') item.price = Number(cell);
+      else if (column === 'inStock') item.inStock = /^(true|yes|1|in stock)$/iu.test(cell);
+      else item[column] = cell;
+    }
+    return item;
+  });
 }

@@ -35,7 +35,7 @@ Options:
   --port <n>           Port to listen on, 0 for any free one (default ${LISTEN_DEFAULTS.port})
   --host <address>     Address to bind (default ${LISTEN_DEFAULTS.host})
   --data-dir <path>    Database folder, or memory:// (default ${SYNC_SERVER_DEFAULTS.dataDir})
-  --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, or JSONL
+  --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, JSONL, or CSV
   --round-size <n>     Updates per aggregation round (default ${SYNC_SERVER_DEFAULTS.roundSize})
   --model-dim <n>      Embedding width of a new model (default ${SYNC_SERVER_DEFAULTS.modelDim})
   --admin-token <t>    Token for PUT /v1/catalog and /v1/model (or env OMNIPERSONA_ADMIN_TOKEN)

@@ -126,6 +126,8 @@ describe('catalog and model over HTTP', () => {
       body: '[{"id":',
     });
     await expectError(malformed, 400, 'INVALID_REQUEST');
+    const badCsv = await putFeed(url, 'text/csv', 'id,price\nx,$12\n');
+    expect(await expectError(badCsv, 400, 'INVALID_REQUEST')).toMatch(/items\.0\.price/);
     expect(((await (await fetch(`${url}/v1/catalog`)).json()) as { version: number }).version).toBe(2);
   });
 
@@ -173,4 +175,33 @@ describe('catalog and model over HTTP', () => {
     expect(catalog.items[0]).toMatchObject({ id: 'sku-0', name: 'Renamed', category: ['Shoes', 'Running'] });
     expect(new Catalog(catalog.items.map((item) => toCatalogItem(item))).indexOf('hat-2')).toBe(7);
   });
+
+  it('imports a CSV or JSON-lines feed sent as the body', async () => {
+    const before = ((await (await fetch(`${url}/v1/catalog`)).json()) as { items: unknown[] }).items.length;
+    const csv =
+      'id,name,category,brand,price,inStock,ignored\n"hat-3","Wool hat, grey",Hats > Winter,Acme,19.5,yes,x\n';
+    expect(await (await putFeed(url, 'text/csv; charset=utf-8', csv)).json()).toMatchObject({
+      items: 9,
+      changed: true,
+    });
+    const lines = '{"id":"hat-4","category":"Hats"}\n{"id":"hat-5","category":"Hats"}\n';
+    expect(await (await putFeed(url, 'application/x-ndjson', lines)).json()).toMatchObject({ items: before + 3 });
+    const catalog = (await (await fetch(`${url}/v1/catalog`)).json()) as { items: Array<{ id: string }> };
+    expect(catalog.items.find((item) => item.id === 'hat-3')).toEqual({
+      id: 'hat-3',
+      name: 'Wool hat, grey',
+      category: ['Hats', 'Winter'],
+      brand: 'Acme',
+      price: 19.5,
+      inStock: true,
+    });
+  });
 });
+
+function putFeed(url: string, type: string, body: string): Promise<Response> {
+  return fetch(`${url}/v1/catalog`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': type },
+    body,
+  });
+}

@@ -31,6 +31,25 @@ describe('catalog feeds', () => {
     }
   });
 
+  it('reads a CSV feed by its header, converting prices and stock, skipping empty cells', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'feed.csv');
+    await writeFile(
+      path,
+      '\uFEFFid,category,price,inStock,name\r\na,Shoes > Running,10,no,\r\n"b","Bags",,TRUE,"Tote, large"\r\n',
+    );
+    try {
+      expect(await readCatalogFeed(path)).toEqual([
+        { id: 'a', category: ['Shoes', 'Running'], price: 10, inStock: false },
+        { id: 'b', category: ['Bags'], inStock: true, name: 'Tote, large' },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(() => parseCatalogFeed('id,price\na,"12', 'csv')).toThrow(/not valid CSV/u);
+    expect(() => parseCatalogFeed('id,price\na,12,50\n', 'csv')).toThrow(/not valid CSV/u);
+  });
+
   it('falls back to lines when a file without the extension is not one JSON document', () => {
     expect(parseCatalogFeed('{"id":"a"}\n{"id":"b"}').map((item) => item.id)).toEqual(['a', 'b']);
   });
