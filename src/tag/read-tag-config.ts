@@ -18,6 +18,7 @@ const JSON_OPTIONS = {
   widgets: v.boolean(),
   botFilter: v.boolean(),
   modelWorker: v.boolean(),
+  weightsDtype: v.picklist(['F32', 'F16', 'I8']),
   capture: v.union([v.boolean(), v.record(v.string(), v.unknown())]),
   // Each bound is range-checked where the personalizer resolves its options.
   cleaning: v.strictObject({
@@ -36,7 +37,8 @@ const JSON_OPTIONS = {
  * 1. An inline JSON config: `<script type="application/json" data-omnipersona-config>{…}</script>`
  *    anywhere in the page, or the element whose id the tag's `data-config` names. It holds the
  *    options below by their option names (`site`, `endpoint`, `channel`, `consent`, `backend`,
- *    `trainAfterEvents`, `widgets`, `botFilter`, `modelWorker`, `cleaning`, `retention`) and `capture`, a
+ *    `trainAfterEvents`, `widgets`, `botFilter`, `modelWorker`, `weightsDtype`, `cleaning`, `retention`) and
+ *    `capture`, a
  *    {@link CaptureOptions} object.
  * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-channel`, `data-consent`,
  *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`,

@@ -37,8 +37,10 @@ test('a click becomes a stored event, trains the on-device model, changes recomm
 }) => {
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
+  const weightDownloads: string[] = [];
   page.on('response', (response) => {
     if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+    if (response.url().includes('/v1/model/weights/')) weightDownloads.push(new URL(response.url()).search);
   });
   page.on('console', (message) => {
     if (message.text().startsWith('Failed to load resource')) return; // reported with its URL above
@@ -72,6 +74,9 @@ test('a click becomes a stored event, trains the on-device model, changes recomm
   );
   expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
   expect(report.loss).toBeLessThan(report.initialLoss);
+  // The global model came down as float16, half the bytes of float32.
+  expect(weightDownloads.length).toBeGreaterThan(0);
+  for (const search of weightDownloads) expect(search).toBe('?dtype=F16');
 
   // Recommendations follow the views: unseen coffees first, and not the list shown before.
   await expect

@@ -87,6 +87,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     canPull: () => consentAllows(consent, 'pull'),
     canStore,
     offlineDim: config.offlineModelDim,
+    weightsDtype: config.weightsDtype,
     now: platform.now,
   });
 

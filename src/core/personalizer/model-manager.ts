@@ -5,7 +5,7 @@ import type { HistoryInput, ModelRuntime, TrainingExample, TrainReport } from '.
 import { initialWeights, type ModelConfig } from '../model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../model/weights.js';
 import type { SyncClient } from '../sync/sync-client.js';
-import { decodeTensors, encodeTensors } from '../sync/tensor-codec.js';
+import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
 
 const MODEL_KEY = 'model';
 
@@ -33,6 +33,8 @@ export interface ModelManagerDeps {
   /** Whether consent allows keeping weights in storage; without it the model lives in memory only. */
   canStore: () => boolean;
   offlineDim: number;
+  /** The encoding of the global weights to download. */
+  weightsDtype: WireDtype;
   now: () => number;
 }
 
@@ -121,7 +123,7 @@ export class ModelManager {
     const fresh = await client.manifest(state.etag);
     if (!fresh || fresh.manifest.version === state.version) return false;
     const document = await client.catalog();
-    const weights = await client.weights(fresh.manifest.weights.F32);
+    const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
     const next = this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
     await this.#activate(next);
     return true;
@@ -195,7 +197,7 @@ export class ModelManager {
     const fresh = await client.manifest();
     if (!fresh) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
     const document = await client.catalog();
-    const weights = await client.weights(fresh.manifest.weights.F32);
+    const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
     return this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
   }
 

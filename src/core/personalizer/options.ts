@@ -2,6 +2,7 @@ import type { ConsentTier } from '../consent.js';
 import { describeValue, OmniPersonaError } from '../errors.js';
 import type { Channel } from '../event.js';
 import type { BackendPreference } from '../model/model-runtime.js';
+import type { WireDtype } from '../sync/tensor-codec.js';
 
 /** What the device rejects before storing, beyond the event schema. */
 export interface CleaningOptions {
@@ -49,6 +50,13 @@ export interface PersonalizerOptions {
   /** Embedding width of a model built on the device when no server model is available. @default 16 */
   offlineModelDim?: number;
   /**
+   * How the global model's weights are downloaded: `F32` as published, `F16` at half the bytes, or
+   * `I8` (one byte per weight and a scale per tensor) at a quarter. The accuracy each costs is
+   * measured by `npm run eval`. Training on the device always runs in float32.
+   * @default 'F16'
+   */
+  weightsDtype?: WireDtype;
+  /**
    * Store nothing from pages driven by automation (WebDriver, headless browsers, crawlers), so tests,
    * monitors and scrapers do not teach the model. The script tag's `data-bot-filter="false"` turns it off.
    * @default true
@@ -76,6 +84,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'endpoint'> = {
   trainingBudgetMs: 2000,
   syncAfterTraining: true,
   offlineModelDim: 16,
+  weightsDtype: 'F16',
   botFilter: true,
   cleaning: {
     repeatViewMs: 5000,
@@ -109,6 +118,12 @@ export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
     cleaning: { ...DEFAULT_OPTIONS.cleaning, ...defined(options.cleaning ?? {}) },
     retention: { ...DEFAULT_OPTIONS.retention, ...defined(options.retention ?? {}) },
   } as ResolvedOptions;
+  if (!(['F32', 'F16', 'I8'] as const).includes(resolved.weightsDtype)) {
+    throw new OmniPersonaError(
+      'INVALID_OPTIONS',
+      `weightsDtype must be 'F32', 'F16' or 'I8', received ${describeValue(resolved.weightsDtype)}`,
+    );
+  }
   for (const [group, values] of [
     ['cleaning', resolved.cleaning],
     ['retention', resolved.retention],

@@ -203,7 +203,8 @@ describe('personalizer', () => {
         if (request.path.startsWith('/v1/model/weights')) {
           return { status: 200, headers: {}, body: encodeTensors(initialWeights(config, version)) };
         }
-        const weights = { F32: `/v1/model/weights/${version}`, F16: '', I8: '' };
+        const path = `/v1/model/weights/${version}`;
+        const weights = { F32: path, F16: `${path}?dtype=F16`, I8: `${path}?dtype=I8` };
         return json({ version, config, catalogVersion: 1, weights, updates: version - 1, createdAt: 'now' });
       },
     };
