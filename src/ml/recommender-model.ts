@@ -64,9 +64,18 @@ export class RecommenderModel {
   }
 
   /** One score per item row. */
-  async score(history: HistoryInput): Promise<Float32Array> {
-    checkHistory(history, this.config.items);
-    const logits = tf.tidy(() => scores(this.#params(), this.#historyMatrix([history])));
+  score(history: HistoryInput): Promise<Float32Array> {
+    return this.scoreMany([history]);
+  }
+
+  /**
+   * Scores of several histories in one pass: row `r` of the result (`items` values from
+   * `r * items`) belongs to `histories[r]`. Offline evaluation ranks every shopper of a data set;
+   * one pass per history would repeat the item-side work (the category gather) for each.
+   */
+  async scoreMany(histories: readonly HistoryInput[]): Promise<Float32Array> {
+    for (const history of histories) checkHistory(history, this.config.items);
+    const logits = tf.tidy(() => scores(this.#params(), this.#historyMatrix(histories)));
     try {
       return Float32Array.from(await logits.data());
     } finally {

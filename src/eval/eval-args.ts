@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import * as v from 'valibot';
+import { OmniPersonaError } from '../core/errors.js';
+import { formatIssues } from '../server/format-issues.js';
+import { EVAL_MODES, type EvalMode } from './eval-mode.js';
+import type { EvalTarget } from './leave-one-out.js';
+
+/** The command line of `npm run eval`, checked. */
+export interface EvalArgs {
+  /** The data file, as given (resolved against the working directory by the caller). */
+  data: string;
+  modes: EvalMode[];
+  quick: boolean;
+  json?: string;
+  seed: number;
+  target: EvalTarget;
+  help: boolean;
+}
+
+/** What `--help` prints. */
+export const EVAL_USAGE = `Usage: npm run eval -- --data <file> [options]
+
+Offline evaluation of the on-device recommender, in Node with the same model code as the browser:
+leave-one-out per user, every item ranked (the user's history left out), HR and NDCG at 5, 10, 20.
+
+Options:
+  --data <file>        Data set: "user item1 item2 ..." per line, or "user item" pairs grouped by
+                       user, oldest first (required)
+  --modes <list>       Comma-separated, from ${EVAL_MODES.join(', ')} (default all)
+  --quick              A seeded subset of users and short training, for CI (about 2 minutes)
+  --json <file>        Also write the results as JSON
+  --seed <n>           Seed of the subset, the first weights and the client sampling (default 1)
+  --target <which>     test (the last item, default) or validation (the one before, for tuning)
+  -h, --help           Show this help`;
+
+const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
+
+const Modes = v.pipe(
+  v.string(),
+  v.transform((list) => list.split(',').map((mode) => mode.trim())),
+  v.array(v.picklist(EVAL_MODES, `Expected modes among ${EVAL_MODES.join(', ')}`)),
+  v.minLength(1, 'Expected at least one mode'),
+  v.transform((modes) => [...new Set(modes)]),
+);
+
+const FlagsSchema = v.object({
+  data: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a file path'))),
+  modes: v.optional(Modes, EVAL_MODES.join(',')),
+  quick: v.optional(v.boolean(), false),
+  json: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a file path'))),
+  seed: v.optional(Seed, '1'),
+  target: v.optional(v.picklist(['test', 'validation'], 'Expected test or validation'), 'test'),
+  help: v.optional(v.boolean(), false),
+});
+
+/**
+ * Parses and checks the flags.
+ * @throws OmniPersonaError `INVALID_OPTIONS` naming the bad flag, or when `--data` is missing.
+ */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  let values: unknown;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string' },
+        modes: { type: 'string' },
+        quick: { type: 'boolean' },
+        json: { type: 'string' },
+        seed: { type: 'string' },
+        target: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    throw new OmniPersonaError('INVALID_OPTIONS', error instanceof Error ? error.message : String(error));
+  }
+  const result = v.safeParse(FlagsSchema, values);
+  if (!result.success) {
+    throw new OmniPersonaError('INVALID_OPTIONS', `Invalid option --${formatIssues(result.issues, 1)}`);
+  }
+  const { data, json, ...flags } = result.output;
+  if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
+  return { ...flags, data: data ?? '', ...(json === undefined ? {} : { json }) };
+}

@@ -1,0 +1,55 @@
+import type { RecommenderModel } from '../ml/recommender-model.js';
+import type { EvalSettings } from './eval-settings.js';
+import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
+import type { LeaveOneOutSplit, RankingCase } from './leave-one-out.js';
+import { modelScorer } from './model-scorer.js';
+import type { ModelSetup } from './model-setup.js';
+import { popularityScores } from './popularity-scores.js';
+import type { MetricValues } from './ranking-metrics.js';
+import { trainCentralized } from './train-centralized.js';
+import { trainFederated } from './train-federated.js';
+
+/** The ways a run can produce rankings, in report order. */
+export const EVAL_MODES = ['popularity', 'centralized', 'federated'] as const;
+
+/** One of {@link EVAL_MODES}. */
+export type EvalMode = (typeof EVAL_MODES)[number];
+
+/** What every mode needs: the split, the cases it ranks, the model's shapes, and where to log. */
+export interface EvalContext {
+  split: LeaveOneOutSplit;
+  cases: readonly RankingCase[];
+  items: number;
+  setup: ModelSetup;
+  settings: EvalSettings;
+  log: (line: string) => void;
+}
+
+/** Trains what `mode` needs on the training sequences, then ranks every case with it. */
+export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise<MetricValues> {
+  const { split, cases, items, setup, settings, log } = context;
+  if (mode === 'popularity') {
+    // Counts everything seen before the targets ranked (for the test target, the validation items
+    // too): no target leaks in, and the floor is as high as the data allows.
+    const observed = cases.map((entry) => entry.history);
+    return evaluateRanking(cases, items, repeated(popularityScores(observed, items)));
+  }
+  const model: RecommenderModel =
+    mode === 'centralized'
+      ? await trainCentralized(split.train, setup, settings.centralized, log)
+      : await trainFederated(split.train, setup, settings.federated, log);
+  try {
+    return await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The same scores for every history. */
+function repeated(scores: Float32Array): BatchScorer {
+  return async (histories) => {
+    const block = new Float32Array(histories.length * scores.length);
+    for (let row = 0; row < histories.length; row++) block.set(scores, row * scores.length);
+    return block;
+  };
+}

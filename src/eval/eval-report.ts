@@ -1,0 +1,23 @@
+import type { BackendName } from '../core/model/model-runtime.js';
+import type { EvalMode } from './eval-mode.js';
+import type { EvalTarget } from './leave-one-out.js';
+import type { MetricValues } from './ranking-metrics.js';
+
+/** One mode's row: its metrics and the wall time of training and ranking together. */
+export type EvalResult = { mode: EvalMode } & MetricValues & { seconds: number };
+
+/** What `--json` writes. */
+export interface EvalReport {
+  /** The data file, as given on the command line. */
+  data: string;
+  /** Users ranked (those with at least three items, in the subset for `--quick`). */
+  users: number;
+  /** Items in the data set: every one is ranked. */
+  items: number;
+  results: EvalResult[];
+  /** The TF.js backend of the model modes; absent when only popularity ran. */
+  backend?: BackendName;
+  target: EvalTarget;
+  quick: boolean;
+  seed: number;
+}

@@ -1,0 +1,34 @@
+import type { RankingCase } from './leave-one-out.js';
+import { type MetricValues, RankingMetrics, targetPlace } from './ranking-metrics.js';
+
+/**
+ * Scores every item for each history: a `[histories.length × items]` row-major block, one row per
+ * history, higher is more relevant.
+ */
+export type BatchScorer = (histories: readonly Int32Array[]) => Promise<Float32Array>;
+
+/**
+ * Ranks all items for every case (full ranking, no sampled negatives), history items left out, and
+ * averages HR and NDCG over the cases. Histories are scored `batchSize` at a time.
+ */
+export async function evaluateRanking(
+  cases: readonly RankingCase[],
+  items: number,
+  scorer: BatchScorer,
+  batchSize = 256,
+): Promise<MetricValues> {
+  const metrics = new RankingMetrics();
+  for (let start = 0; start < cases.length; start += batchSize) {
+    const batch = cases.slice(start, start + batchSize);
+    const scores = await scorer(batch.map((entry) => entry.history));
+    if (scores.length !== batch.length * items) {
+      throw new RangeError(
+        `Expected ${batch.length * items} scores for ${batch.length} histories, received ${scores.length}`,
+      );
+    }
+    batch.forEach(({ history, target }, row) => {
+      metrics.add(targetPlace(scores.subarray(row * items, (row + 1) * items), target, history));
+    });
+  }
+  return metrics.values();
+}

@@ -1,0 +1,34 @@
+import { initialWeights } from '../core/model/model-spec.js';
+import { RecommenderModel } from '../ml/recommender-model.js';
+import { trainModel } from '../ml/train-model.js';
+import type { EvalSettings } from './eval-settings.js';
+import type { ModelSetup } from './model-setup.js';
+import { sequenceExamples } from './sequence-features.js';
+
+/**
+ * The centralized baseline: one model trained on every user's examples together, with the device's
+ * training code (mini-batch Adam, full softmax) and no time budget. The caller disposes the model.
+ */
+export async function trainCentralized(
+  train: readonly Int32Array[],
+  setup: ModelSetup,
+  settings: EvalSettings['centralized'],
+  log: (line: string) => void = () => {},
+): Promise<RecommenderModel> {
+  const examples = train.flatMap((sequence) => sequenceExamples(sequence));
+  const model = RecommenderModel.create(setup.config, initialWeights(setup.config, setup.seed), setup.features);
+  try {
+    log(`centralized: ${examples.length} examples, ${settings.epochs} epochs, learning rate ${settings.learningRate}`);
+    const result = await trainModel(
+      model,
+      examples,
+      { epochs: settings.epochs, learningRate: settings.learningRate, timeBudgetMs: Number.POSITIVE_INFINITY },
+      setup.seed,
+    );
+    log(`centralized: ${result.steps} steps, loss ${result.initialLoss.toFixed(3)} → ${result.loss.toFixed(3)}`);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}

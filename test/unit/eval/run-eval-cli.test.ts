@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/core/random.js';
+import type { EvalReport } from '../../../src/eval/eval-report.js';
+import type { EvalSettings } from '../../../src/eval/eval-settings.js';
+import { type EvalIo, runEvalCli } from '../../../src/eval/run-eval-cli.js';
+
+/**
+ * 150 users in 3 tastes of 10 items each (rows 10g … 10g+9): each user walks one taste's items in
+ * a cycle, 6 to 9 of them. What comes next is learnable from the history (its taste); popularity
+ * is nearly flat, so a model that learns must beat it clearly.
+ */
+function tinyDataSet(): string {
+  const random = seededRandom(7);
+  const lines: string[] = [];
+  for (let user = 0; user < 150; user++) {
+    const taste = user % 3;
+    const start = Math.floor(random() * 10);
+    const length = 6 + Math.floor(random() * 4);
+    // As "user item" pairs, one per line: the CLI must read this layout as well as the other.
+    for (let step = 0; step < length; step++) lines.push(`user${user} item${taste * 10 + ((start + step) % 10)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const tiny: EvalSettings = {
+  users: 120,
+  dim: 8,
+  centralized: { epochs: 40, learningRate: 0.05 },
+  federated: { rounds: 30, clientsPerRound: 16, localEpochs: 5, localLearningRate: 0.05, maxUpdateNorm: 10 },
+  scoreBatch: 32,
+};
+
+function capture(cwd: string): EvalIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, cwd, stdout: (line) => out.push(line), stderr: (line) => err.push(line) };
+}
+
+describe('npm run eval', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'omnipersona-eval-'));
+    await writeFile(join(dir, 'tiny.txt'), tinyDataSet());
+    await writeFile(join(dir, 'empty.txt'), '\n\n');
+    await writeFile(join(dir, 'malformed.txt'), 'u1 1 2 3\nu2 4 5 6\nu3\n');
+  });
+
+  it('runs every mode on a data set, prints one table and writes the JSON report', async () => {
+    const io = capture(dir);
+    const status = await runEvalCli(['--data', 'tiny.txt', '--quick', '--json', 'out/report.json'], io, {
+      full: { ...tiny, users: undefined },
+      quick: tiny,
+    });
+    expect(io.err.join('\n')).not.toMatch(/eval: .*(Error|failed)/u);
+    expect(status).toBe(0);
+
+    const report = JSON.parse(await readFile(join(dir, 'out/report.json'), 'utf8')) as EvalReport;
+    expect(report).toMatchObject({ data: 'tiny.txt', users: 120, items: 30, quick: true, target: 'test', seed: 1 });
+    expect(['wasm', 'cpu']).toContain(report.backend);
+    expect(report.results.map((result) => result.mode)).toEqual(['popularity', 'centralized', 'federated']);
+    for (const result of report.results) {
+      expect(Object.keys(result)).toEqual([
+        'mode',
+        'HR@5',
+        'HR@10',
+        'HR@20',
+        'NDCG@5',
+        'NDCG@10',
+        'NDCG@20',
+        'seconds',
+      ]);
+      expect(result['HR@5']).toBeLessThanOrEqual(result['HR@10']);
+      expect(result['HR@10']).toBeLessThanOrEqual(result['HR@20']);
+      expect(result['NDCG@20']).toBeLessThanOrEqual(result['HR@20']);
+      expect(result.seconds).toBeGreaterThanOrEqual(0);
+    }
+    const [popularity, centralized, federated] = report.results;
+    // Targets are within the user's taste: both models must have learnt tastes to rank them first.
+    expect(centralized?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
+    expect(federated?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
+
+    const table = io.out.slice(1, -1);
+    expect(table[0]).toMatch(/^mode\s+HR@5\s+HR@10\s+HR@20\s+NDCG@5\s+NDCG@10\s+NDCG@20\s+seconds$/u);
+    expect(table.slice(2).map((line) => line.split(/\s+/u)[0])).toEqual(['popularity', 'centralized', 'federated']);
+    expect(io.out[0]).toContain('120 users, 30 items');
+  }, 20_000);
+
+  it('gives the same results for the same seed', async () => {
+    const run = async () => {
+      const io = capture(dir);
+      expect(await runEvalCli(['--data', 'tiny.txt', '--modes', 'centralized'], io, { full: tiny, quick: tiny })).toBe(
+        0,
+      );
+      return io.out.slice(0, -1).map((line) => line.replace(/\s+[\d.]+$/u, ''));
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it.each([
+    [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
+    [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
+    [['--data', 'malformed.txt'], /malformed\.txt, line 3: expected "user item/u],
+    [['--modes', 'popularity'], /Missing --data/u],
+    [['--data', 'tiny.txt', '--modes', 'popularity,best'], /Invalid option --modes.*Expected modes among/u],
+    [['--data', 'tiny.txt', '--seed', '-3'], /seed|Option/u],
+    [['--data', 'tiny.txt', '--epochs', '3'], /Unknown option '--epochs'/u],
+  ])('exits with status 2 and says why for %j', async (argv, message) => {
+    const io = capture(dir);
+    expect(await runEvalCli(argv, io, { full: tiny, quick: tiny })).toBe(2);
+    expect(io.err.join('\n')).toMatch(message);
+    expect(io.out).toEqual([]);
+  });
+});
