@@ -1,4 +1,5 @@
-import type { RecommenderModel } from '../ml/recommender-model.js';
+import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
+import { RecommenderModel } from '../ml/recommender-model.js';
 import type { EvalSettings } from './eval-settings.js';
 import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
 import type { LeaveOneOutSplit, RankingCase } from './leave-one-out.js';
@@ -25,21 +26,43 @@ export interface EvalContext {
   log: (line: string) => void;
 }
 
+/** The encodings the device can download the global model in, besides float32 (see `weightsDtype`). */
+export const QUANTIZED_DTYPES = ['F16', 'I8'] as const satisfies readonly WireDtype[];
+
+/** A mode's metrics, and for a model mode the same model's after a round trip through each quantized encoding. */
+export interface ModeMetrics {
+  metrics: MetricValues;
+  quantized: Array<{ dtype: (typeof QUANTIZED_DTYPES)[number]; metrics: MetricValues }>;
+}
+
 /** Trains what `mode` needs on the training sequences, then ranks every case with it. */
-export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise<MetricValues> {
+export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise<ModeMetrics> {
   const { split, cases, items, setup, settings, log } = context;
   if (mode === 'popularity') {
     // Counts everything seen before the targets ranked (for the test target, the validation items
     // too): no target leaks in, and the floor is as high as the data allows.
     const observed = cases.map((entry) => entry.history);
-    return evaluateRanking(cases, items, repeated(popularityScores(observed, items)));
+    return { metrics: await evaluateRanking(cases, items, repeated(popularityScores(observed, items))), quantized: [] };
   }
   const model: RecommenderModel =
     mode === 'centralized'
       ? await trainCentralized(split.train, setup, settings.centralized, log)
       : await trainFederated(split.train, setup, settings.federated, log);
   try {
-    return await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
+    const metrics = await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
+    // The accuracy each download encoding costs: the same weights, encoded and decoded as the wire does.
+    const weights = await model.weights();
+    const quantized: ModeMetrics['quantized'] = [];
+    for (const dtype of QUANTIZED_DTYPES) {
+      const decoded = decodeTensors(encodeTensors(weights, {}, dtype)).tensors;
+      const copy = RecommenderModel.create(setup.config, decoded, setup.features);
+      try {
+        quantized.push({ dtype, metrics: await evaluateRanking(cases, items, modelScorer(copy), settings.scoreBatch) });
+      } finally {
+        copy.dispose();
+      }
+    }
+    return { metrics, quantized };
   } finally {
     model.dispose();
   }

@@ -1,10 +1,16 @@
 import type { BackendName } from '../core/model/model-runtime.js';
-import type { EvalMode } from './eval-mode.js';
+import type { EvalMode, QUANTIZED_DTYPES } from './eval-mode.js';
 import type { EvalTarget } from './leave-one-out.js';
 import type { MetricValues } from './ranking-metrics.js';
 
-/** One mode's row: its metrics and the wall time of training and ranking together. */
-export type EvalResult = { mode: EvalMode } & MetricValues & { seconds: number };
+type QuantizedDtype = (typeof QUANTIZED_DTYPES)[number];
+
+/**
+ * One row: a mode's metrics and the wall time of training and ranking together; or, as
+ * `<mode>@F16` and `<mode>@I8`, that mode's trained model after a round trip through a quantized
+ * download encoding (no time of its own).
+ */
+export type EvalResult = { mode: EvalMode | `${EvalMode}@${QuantizedDtype}` } & MetricValues & { seconds: number };
 
 /** What `--json` writes. */
 export interface EvalReport {

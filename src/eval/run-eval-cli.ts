@@ -89,10 +89,12 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
   for (const mode of args.modes) {
     const modeStarted = performance.now();
     const log = (line: string) => io.stderr(`eval: ${line}`);
-    const metrics = await runEvalMode(mode, { split, cases, items, setup, settings, log });
+    const { metrics, quantized } = await runEvalMode(mode, { split, cases, items, setup, settings, log });
     const seconds = Math.round((performance.now() - modeStarted) / 100) / 10;
     results.push({ mode, ...metrics, seconds });
     log(`${mode}: HR@10 ${metrics['HR@10'].toFixed(4)}, NDCG@10 ${metrics['NDCG@10'].toFixed(4)} in ${seconds} s`);
+    // Rows such as `centralized@F16`: the same trained model, downloaded in that encoding.
+    for (const row of quantized) results.push({ mode: `${mode}@${row.dtype}`, ...row.metrics, seconds: 0 });
   }
 
   const report: EvalReport = {

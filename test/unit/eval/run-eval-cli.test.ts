@@ -60,7 +60,15 @@ describe('npm run eval', () => {
     const report = JSON.parse(await readFile(join(dir, 'out/report.json'), 'utf8')) as EvalReport;
     expect(report).toMatchObject({ data: 'tiny.txt', users: 120, items: 30, quick: true, target: 'test', seed: 1 });
     expect(['wasm', 'cpu']).toContain(report.backend);
-    expect(report.results.map((result) => result.mode)).toEqual(['popularity', 'centralized', 'federated']);
+    expect(report.results.map((result) => result.mode)).toEqual([
+      'popularity',
+      'centralized',
+      'centralized@F16',
+      'centralized@I8',
+      'federated',
+      'federated@F16',
+      'federated@I8',
+    ]);
     for (const result of report.results) {
       expect(Object.keys(result)).toEqual([
         'mode',
@@ -77,14 +85,29 @@ describe('npm run eval', () => {
       expect(result['NDCG@20']).toBeLessThanOrEqual(result['HR@20']);
       expect(result.seconds).toBeGreaterThanOrEqual(0);
     }
-    const [popularity, centralized, federated] = report.results;
+    const row = (mode: string) => report.results.find((result) => result.mode === mode);
+    const popularity = row('popularity');
     // Targets are within the user's taste: both models must have learnt tastes to rank them first.
-    expect(centralized?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
-    expect(federated?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
+    expect(row('centralized')?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
+    expect(row('federated')?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
+    // Quantized downloads of those models rank nearly as well.
+    for (const mode of ['centralized', 'federated']) {
+      for (const dtype of ['F16', 'I8']) {
+        expect(row(`${mode}@${dtype}`)?.['HR@10']).toBeGreaterThan((row(mode)?.['HR@10'] ?? 1) - 0.05);
+      }
+    }
 
     const table = io.out.slice(1, -1);
     expect(table[0]).toMatch(/^mode\s+HR@5\s+HR@10\s+HR@20\s+NDCG@5\s+NDCG@10\s+NDCG@20\s+seconds$/u);
-    expect(table.slice(2).map((line) => line.split(/\s+/u)[0])).toEqual(['popularity', 'centralized', 'federated']);
+    expect(table.slice(2).map((line) => line.split(/\s+/u)[0])).toEqual([
+      'popularity',
+      'centralized',
+      'centralized@F16',
+      'centralized@I8',
+      'federated',
+      'federated@F16',
+      'federated@I8',
+    ]);
     expect(io.out[0]).toContain('120 users, 30 items');
   }, 20_000);
 
