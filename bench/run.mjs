@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Runs every benchmark under bench/ and prints one table each; JSON results go to bench/results/.
 // Needs `npm run build` first (the benchmarks measure the shipped files), and Chromium for the
-// tracking benchmark (found as the browser tests find it).
+// tracking and ML benchmarks (found as the browser tests find it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureBundleSizes } from './bundle-size.mjs';
+import { runMlBench } from './ml.mjs';
 import { runTrackingBench } from './tracking.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,3 +30,4 @@ writeFileSync(
 console.log(`JSON: ${join('bench', 'results', 'bundle-size.json')}`);
 
 await runTrackingBench({ dist, results });
+await runMlBench({ dist, results });

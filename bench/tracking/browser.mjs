@@ -12,13 +12,17 @@ const ARGS = [
   '--no-first-run',
 ];
 
-/** A fresh Chromium, found as the browser tests find it (OMNIPERSONA_CHROMIUM, CHROMIUM_PATH, system). */
-export async function launchChromium() {
+/**
+ * A fresh Chromium, found as the browser tests find it (OMNIPERSONA_CHROMIUM, CHROMIUM_PATH, system).
+ * `args` are added to the bench's own flags (the ML bench adds `--enable-unsafe-webgpu`).
+ * @param {{ args?: string[] }} [options]
+ */
+export async function launchChromium({ args = [] } = {}) {
   const executablePath = await findChromium();
   if (!executablePath) {
-    throw new Error('The tracking bench needs Chromium: set OMNIPERSONA_CHROMIUM=/path/to/chromium or install one.');
+    throw new Error('The benchmarks need Chromium: set OMNIPERSONA_CHROMIUM=/path/to/chromium or install one.');
   }
-  return chromium.launch({ executablePath, args: ARGS });
+  return chromium.launch({ executablePath, args: [...ARGS, ...args] });
 }
 
 /** Rejects with a message naming `what` when `promise` takes longer than `ms`. */

@@ -11,7 +11,9 @@ import { Hono } from 'hono';
  * Every response carries COOP/COEP so the pages are cross-origin isolated: Chromium then gives
  * `performance.now()` 5 µs resolution instead of 100 µs.
  *
- * @param {{ dist: string, peers: string, pages: string }} dirs
+ * The ML bench reuses it without peers (`peers` omitted: no `/peers/` route).
+ *
+ * @param {{ dist: string, peers?: string, pages: string }} dirs
  */
 export async function startBenchServer({ dist, peers, pages }) {
   const collected = { segment: 0, snowplow: 0 };
@@ -46,7 +48,7 @@ export async function startBenchServer({ dist, peers, pages }) {
   const under = (prefix, root) =>
     serveStatic({ root: fromCwd(root), rewriteRequestPath: (path) => path.slice(prefix.length) });
   app.use('/sdk/*', under('/sdk', dist));
-  app.use('/peers/*', under('/peers', peers));
+  if (peers) app.use('/peers/*', under('/peers', peers));
   app.use('/*', serveStatic({ root: fromCwd(pages) }));
 
   const { server, port } = await new Promise((resolve) => {
