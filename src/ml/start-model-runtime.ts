@@ -1,6 +1,6 @@
 import { toOmniPersonaError } from '../core/errors.js';
 import type { ModelRuntime } from '../core/model/model-runtime.js';
-import { createModelRuntime, type ModelRuntimeOptions } from './create-model-runtime.js';
+import type { ModelRuntimeOptions } from './create-model-runtime.js';
 import { createWorkerModelRuntime } from './worker-model-runtime.js';
 
 export interface StartModelRuntimeOptions extends ModelRuntimeOptions {
@@ -28,5 +28,7 @@ export async function startModelRuntime(options: StartModelRuntimeOptions = {}):
       onWorkerFailure?.(toOmniPersonaError(error, 'BACKEND_UNAVAILABLE', 'The model worker did not start'));
     }
   }
+  // Loaded only now: a page whose model runs in the worker never fetches TF.js for its main thread.
+  const { createModelRuntime } = await import('./create-model-runtime.js');
   return createModelRuntime(runtimeOptions);
 }
