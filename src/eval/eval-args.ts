@@ -14,6 +14,8 @@ export interface EvalArgs {
   json?: string;
   seed: number;
   target: EvalTarget;
+  /** Fail (exit status 1) when a trained model does not beat popularity's HR@10. */
+  check: boolean;
   help: boolean;
 }
 
@@ -31,6 +33,7 @@ Options:
   --json <file>        Also write the results as JSON
   --seed <n>           Seed of the subset, the first weights and the client sampling (default 1)
   --target <which>     test (the last item, default) or validation (the one before, for tuning)
+  --check              Exit with status 1 when a model mode does not beat popularity on HR@10
   -h, --help           Show this help`;
 
 const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
@@ -50,6 +53,7 @@ const FlagsSchema = v.object({
   json: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a file path'))),
   seed: v.optional(Seed, '1'),
   target: v.optional(v.picklist(['test', 'validation'], 'Expected test or validation'), 'test'),
+  check: v.optional(v.boolean(), false),
   help: v.optional(v.boolean(), false),
 });
 
@@ -71,6 +75,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         json: { type: 'string' },
         seed: { type: 'string' },
         target: { type: 'string' },
+        check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;

@@ -54,8 +54,8 @@ export async function runEvalCli(
       io.stdout(EVAL_USAGE);
       return 0;
     }
-    await evaluate(args, io, presets);
-    return 0;
+    const results = await evaluate(args, io, presets);
+    return args.check && !beatsPopularity(results, io) ? 1 : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`eval: ${message}`);
@@ -66,7 +66,23 @@ export async function runEvalCli(
   }
 }
 
-async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<void> {
+/**
+ * Whether every trained model mode ranked better than popularity (HR@10), as `--check` demands;
+ * says which did not. Without a popularity row there is nothing to beat.
+ */
+function beatsPopularity(results: readonly EvalResult[], io: EvalIo): boolean {
+  const floor = results.find((result) => result.mode === 'popularity')?.['HR@10'];
+  if (floor === undefined) return true;
+  const behind = results.filter((result) => result.mode !== 'popularity' && result['HR@10'] <= floor);
+  for (const result of behind) {
+    io.stderr(
+      `eval: --check: ${result.mode} HR@10 ${result['HR@10'].toFixed(4)} does not beat popularity's ${floor.toFixed(4)}`,
+    );
+  }
+  return behind.length === 0;
+}
+
+async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const settings = args.quick ? presets.quick : presets.full;
   const data = await readInteractions(resolve(io.cwd, args.data));
@@ -119,6 +135,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
     await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
     io.stderr(`eval: wrote ${path}`);
   }
+  return results;
 }
 
 /** The sequences of `users` users drawn with `seed`, in file order; all of them when undefined. */

@@ -25,6 +25,19 @@ function tinyDataSet(): string {
   return `${lines.join('\n')}\n`;
 }
 
+function popularTargetDataSet(): string {
+  const random = seededRandom(11);
+  const lines: string[] = [];
+  for (let user = 1; user <= 120; user++) {
+    const items = new Set<number>();
+    while (items.size < 6) items.add(2 + Math.floor(random() * 29));
+    const [last, ...rest] = [...items];
+    const tail = user % 2 === 0 ? [1, last] : [last, 1];
+    lines.push(`${user} ${[...rest, ...tail].join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 const tiny: EvalSettings = {
   users: 120,
   dim: 8,
@@ -120,6 +133,19 @@ describe('npm run eval', () => {
       return io.out.slice(0, -1).map((line) => line.replace(/\s+[\d.]+$/u, ''));
     };
     expect(await run()).toEqual(await run());
+  });
+
+  it('--check fails the run when a model does not beat popularity', async () => {
+    const check = ['--data', 'tiny.txt', '--modes', 'popularity,centralized', '--check'];
+    expect(await runEvalCli(check, capture(dir), { full: tiny, quick: tiny })).toBe(0);
+    // Item 1 is what half the users took last and the other half just before: popularity ranks it
+    // first, right for half the users; a model that learnt nothing ranks at random.
+    await writeFile(join(dir, 'popular.txt'), popularTargetDataSet());
+    check[1] = 'popular.txt';
+    const untrained = { ...tiny, centralized: { epochs: 1, learningRate: 1e-9 } };
+    const io = capture(dir);
+    expect(await runEvalCli(check, io, { full: untrained, quick: untrained })).toBe(1);
+    expect(io.err.join('\n')).toMatch(/--check: centralized HR@10 \S+ does not beat popularity's/u);
   });
 
   it.each([
