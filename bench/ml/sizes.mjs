@@ -32,7 +32,9 @@ export function measureMlSizes(dist) {
   const worker = graph.references(entry).find((file) => /model-worker[^/]*\.js$/u.test(file));
   if (!worker) throw new Error(`${entry} names no model worker: cannot size the worker's files`);
   const workerBackends = backendChunks(graph, worker);
-  const pageBackends = backendChunks(graph, entry);
+  // Without a worker, the entry imports the main-thread runtime when it falls back, and that the backends.
+  const mainRuntime = graph.dynamicImports(entry).find((file) => /create-model-runtime[^/]*\.js$/u.test(file));
+  const pageBackends = backendChunks(graph, mainRuntime ?? entry);
 
   const sets = [];
   const add = (where, names, roots) => {
@@ -52,7 +54,7 @@ export function measureMlSizes(dist) {
     add('worker', names, [entry, worker, ...names.map((name) => workerBackends[name])].filter(Boolean));
   }
   for (const names of GOAL_SETS) {
-    add('main thread', names, [entry, ...names.map((name) => pageBackends[name])].filter(Boolean));
+    add('main thread', names, [entry, mainRuntime, ...names.map((name) => pageBackends[name])].filter(Boolean));
   }
   const wasmBinaries = ['wasm/tfjs-backend-wasm-simd.wasm', 'wasm/tfjs-backend-wasm.wasm']
     .filter((file) => existsSync(join(dist, file)))
