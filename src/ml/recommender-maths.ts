@@ -41,6 +41,27 @@ export function scores(params: RecommenderParams, histories: tf.Tensor2D): tf.Te
   return forward(params, histories).logits;
 }
 
+/** The item side of scoring, V and Vᵀ: the same for every history until the weights change. */
+export interface ItemSide {
+  items: tf.Tensor2D;
+  itemsTransposed: tf.Tensor2D;
+}
+
+export function itemSide(params: RecommenderParams): ItemSide {
+  const items = itemVectors(params);
+  return { items, itemsTransposed: tf.transpose(items) };
+}
+
+/** L from a prepared item side: what serving computes per request is two small products and one wide one. */
+export function scoresWith(params: RecommenderParams, side: ItemSide, histories: tf.Tensor2D): tf.Tensor2D {
+  const shoppers = tf.matMul(tf.matMul(histories, side.items), params.userProjection);
+  return tf.add(tf.matMul(shoppers, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
+}
+
+function itemVectors(params: RecommenderParams): tf.Tensor2D {
+  return tf.add(params.itemEmbedding, tf.gather(params.categoryEmbedding, params.categories)) as tf.Tensor2D;
+}
+
 /** The mean cross-entropy of predicting `targets` (item rows, int32) and its gradients. */
 export function lossAndGradients(
   params: RecommenderParams,
@@ -78,7 +99,7 @@ export function lossAndGradients(
 
 /** Every intermediate of the forward pass, for the backward one. */
 function forward(params: RecommenderParams, histories: tf.Tensor2D) {
-  const items = tf.add(params.itemEmbedding, tf.gather(params.categoryEmbedding, params.categories)) as tf.Tensor2D;
+  const items = itemVectors(params);
   const pooled = tf.matMul(histories, items);
   const shoppers = tf.matMul(pooled, params.userProjection);
   const logits = tf.add(tf.matMul(shoppers, tf.transpose(items)), params.itemBias) as tf.Tensor2D;

@@ -3,7 +3,15 @@ import { OmniPersonaError } from '../core/errors.js';
 import type { HistoryInput, ItemFeatures, TrainingExample } from '../core/model/model-runtime.js';
 import { checkWeights, type ModelConfig, type modelSpec } from '../core/model/model-spec.js';
 import type { Tensor32, WeightSet } from '../core/model/weights.js';
-import { lossAndGradients, type RecommenderGradients, type RecommenderParams, scores } from './recommender-maths.js';
+import {
+  type ItemSide,
+  itemSide,
+  lossAndGradients,
+  type RecommenderGradients,
+  type RecommenderParams,
+  scores,
+  scoresWith,
+} from './recommender-maths.js';
 
 /** The spec's name of each trained tensor. Its order is fixed: Adam matches moments to gradients by position. */
 const TENSOR_NAMES = {
@@ -26,6 +34,8 @@ export class RecommenderModel {
   readonly config: ModelConfig;
   readonly #variables: Variables;
   readonly #categories: tf.Tensor1D;
+  /** V and Vᵀ under the current weights, built at the first score after a change. */
+  #itemSide: ItemSide | undefined;
 
   private constructor(config: ModelConfig, variables: Variables, categories: tf.Tensor1D) {
     this.config = config;
@@ -75,7 +85,14 @@ export class RecommenderModel {
    */
   async scoreMany(histories: readonly HistoryInput[]): Promise<Float32Array> {
     for (const history of histories) checkHistory(history, this.config.items);
-    const logits = tf.tidy(() => scores(this.#params(), this.#historyMatrix(histories)));
+    const params = this.#params();
+    // Kept between calls: serving a widget refresh should not rebuild every item's vector.
+    this.#itemSide ??= tf.tidy(() => {
+      const side = itemSide(params);
+      return { items: tf.keep(side.items), itemsTransposed: tf.keep(side.itemsTransposed) };
+    });
+    const side = this.#itemSide;
+    const logits = tf.tidy(() => scoresWith(params, side, this.#historyMatrix(histories)));
     try {
       return Float32Array.from(await logits.data());
     } finally {
@@ -112,6 +129,7 @@ export class RecommenderModel {
       );
       const histories = this.#historyMatrix(batch.map((example) => example.history));
       const { loss, gradients } = lossAndGradients(this.#params(), histories, targets);
+      this.#forgetItemSide();
       optimizer.applyGradients(
         Object.keys(TENSOR_NAMES).map((key) => ({
           name: this.#variables[key as keyof Variables].name,
@@ -123,7 +141,15 @@ export class RecommenderModel {
   }
 
   dispose(): void {
+    this.#forgetItemSide();
     tf.dispose([...Object.values(this.#variables), this.#categories]);
+  }
+
+  /** The weights change (or go): the cached item side no longer holds. */
+  #forgetItemSide(): void {
+    if (!this.#itemSide) return;
+    tf.dispose([this.#itemSide.items, this.#itemSide.itemsTransposed]);
+    this.#itemSide = undefined;
   }
 
   #params(): RecommenderParams {

@@ -136,9 +136,17 @@ describe.each(['cpu', 'wasm'] as const)('model runtime on %s', (backend) => {
     expect(loaded).toBe(baseline + 5);
     for (let round = 0; round < 3; round++) {
       await fresh.train(examples, { epochs: 2 });
-      await fresh.score(examples[round]?.history as HistoryInput);
-      await fresh.weights();
       expect(tf.memory().numTensors).toBe(loaded);
+      const history = examples[round]?.history as HistoryInput;
+      const before = await fresh.score(history);
+      // Scoring keeps the item side (V and Vᵀ) for the next call, until training changes the weights.
+      expect(tf.memory().numTensors).toBe(loaded + 2);
+      expect(await fresh.score(history)).toEqual(before);
+      await fresh.weights();
+      expect(tf.memory().numTensors).toBe(loaded + 2);
+      await fresh.train(examples, { epochs: 1 });
+      expect(tf.memory().numTensors).toBe(loaded);
+      expect(await fresh.score(history)).not.toEqual(before);
     }
     await fresh.load(config, blankWeights(), features);
     expect(tf.memory().numTensors).toBe(loaded);
