@@ -24,6 +24,8 @@ export class Impressions {
   readonly #canStore: () => boolean;
   #entries = new Map<string, Entry>();
   #loaded?: Promise<void>;
+  /** Set once `#loaded` has settled. */
+  #ready = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(kv: KeyValueStore, now: () => number, canStore: () => boolean) {
@@ -56,9 +58,13 @@ export class Impressions {
 
   /** The shopper engaged with the item: its count starts again. */
   engaged(id: string): void {
-    void this.#load().then(() => {
-      if (this.#entries.delete(id)) this.#scheduleSave();
-    });
+    // Called for every accepted event: no promise per event once the counts are loaded.
+    if (this.#ready) this.#forgetItem(id);
+    else void this.#load().then(() => this.#forgetItem(id));
+  }
+
+  #forgetItem(id: string): void {
+    if (this.#entries.delete(id)) this.#scheduleSave();
   }
 
   /** Forgets every count, in memory; storage is the caller's. */
@@ -67,10 +73,12 @@ export class Impressions {
     this.#timer = undefined;
     this.#entries = new Map();
     this.#loaded = undefined;
+    this.#ready = false;
   }
 
   #load(): Promise<void> {
-    this.#loaded ??= (async () => {
+    if (this.#loaded) return this.#loaded;
+    const loading = (async () => {
       if (!this.#canStore()) return;
       const stored = await this.#kv.get<Array<[string, Entry]>>(KEY).catch(() => undefined);
       const since = this.#now() - WINDOW_MS;
@@ -78,7 +86,12 @@ export class Impressions {
         if (entry.at >= since && !this.#entries.has(id)) this.#entries.set(id, entry);
       }
     })();
-    return this.#loaded;
+    this.#loaded = loading;
+    // A reset while loading starts over: this load no longer counts.
+    void loading.then(() => {
+      if (this.#loaded === loading) this.#ready = true;
+    });
+    return loading;
   }
 
   #scheduleSave(): void {

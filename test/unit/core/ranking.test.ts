@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog, type CatalogItem } from '../../../src/core/catalog.js';
-import { cartOf } from '../../../src/core/personalizer/create-core-personalizer.js';
+import { cartOf } from '../../../src/core/features/cart.js';
 import { rankItems } from '../../../src/core/ranking.js';
 import { parseRecommendRequest, type RecommendRequest } from '../../../src/core/recommend-request.js';
 import { item, setupPersonalizer } from './setup-personalizer.js';
