@@ -76,6 +76,8 @@ export function createBrowserPersonalizer(
     log: storage.log,
     kv: storage.kv,
     ...(options.endpoint ? { transport: createFetchTransport(options.endpoint) } : {}),
+    // The prior's URL is the whole path: relative URLs resolve against the page, like any fetch.
+    ...(options.prior !== undefined ? { assets: createFetchTransport('') } : {}),
     loadRuntime: async () => (await loadMl()).startModelRuntime(runtimeOptions),
     scheduleIdle: hasDom ? scheduleIdle : (task) => setTimeout(task, 0),
     now: () => Date.now(),

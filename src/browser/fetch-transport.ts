@@ -2,7 +2,8 @@ import type { Transport, TransportRequest, TransportResponse } from '../core/ada
 
 /**
  * The sync transport over `fetch`. Requests carry no cookies (`credentials: 'omit'`): the shopper
- * is identified only by what the consent tier allows the SDK to send.
+ * is identified only by what the consent tier allows the SDK to send. With an empty `endpoint`,
+ * request paths are whole URLs (absolute, or relative to the page): how the prior file is fetched.
  */
 export function createFetchTransport(endpoint: string, timeoutMs = 15_000): Transport {
   const base = endpoint.replace(/\/+$/u, '');

@@ -27,6 +27,12 @@ export function toCatalogItem(item: ItemInput): CatalogItem {
 /** Category index 0: items whose category is not known. */
 export const UNKNOWN_CATEGORY = '(unknown)';
 
+/** Brand index 0: items whose brand is not known. */
+export const UNKNOWN_BRAND = '(unknown)';
+
+/** Price bands per top-level category: quintiles, numbered from 1 (0 = price unknown). */
+const PRICE_QUANTILES = 5;
+
 /**
  * The item universe of one model: a stable order (the model's row index) plus lookups.
  * Items seen on pages extend it locally; the order of known items never changes.
@@ -36,6 +42,8 @@ export class Catalog {
   readonly #index = new Map<string, number>();
   readonly #categories: string[] = [UNKNOWN_CATEGORY];
   readonly #categoryIndex = new Map<string, number>();
+  readonly #brands: string[] = [UNKNOWN_BRAND];
+  readonly #brandIndex = new Map<string, number>();
 
   constructor(items: Iterable<CatalogItem> = []) {
     for (const item of items) this.upsert(item);
@@ -48,6 +56,11 @@ export class Catalog {
   /** Top-level categories in order of first appearance, after {@link UNKNOWN_CATEGORY} at index 0. */
   get categories(): readonly string[] {
     return this.#categories;
+  }
+
+  /** Brands in order of first appearance, after {@link UNKNOWN_BRAND} at index 0. */
+  get brands(): readonly string[] {
+    return this.#brands;
   }
 
   get items(): readonly CatalogItem[] {
@@ -65,9 +78,11 @@ export class Catalog {
         category: item.category.length > 0 ? item.category : current.category,
       };
       this.#categoryOf(this.#items[known] as CatalogItem);
+      this.#brandOf(this.#items[known] as CatalogItem);
       return known;
     }
     this.#categoryOf(item);
+    this.#brandOf(item);
     this.#items.push(item);
     this.#index.set(item.id, this.#items.length - 1);
     return this.#items.length - 1;
@@ -79,6 +94,8 @@ export class Catalog {
     this.#index.clear();
     this.#categories.length = 1;
     this.#categoryIndex.clear();
+    this.#brands.length = 1;
+    this.#brandIndex.clear();
     for (const item of other.items) this.upsert(item);
   }
 
@@ -100,6 +117,47 @@ export class Catalog {
     return Int32Array.from(this.#items, (item) => this.#categoryOf(item));
   }
 
+  /** Brand index of every item (0 = unknown). */
+  itemBrands(): Int32Array {
+    return Int32Array.from(this.#items, (item) => this.#brandOf(item));
+  }
+
+  /**
+   * Price band of every item: where its price sits among the priced items of its top-level category,
+   * in quintiles numbered 1 (cheapest fifth) to 5; 0 when the price is unknown.
+   */
+  itemPriceBands(): Int32Array {
+    const prices = new Map<number, number[]>();
+    const categories = this.itemCategories();
+    this.#items.forEach((item, row) => {
+      if (item.price === undefined || !Number.isFinite(item.price)) return;
+      const category = categories[row] as number;
+      const list = prices.get(category) ?? [];
+      list.push(item.price);
+      prices.set(category, list);
+    });
+    for (const list of prices.values()) list.sort((a, b) => a - b);
+    return Int32Array.from(this.#items, (item, row) => {
+      const list = prices.get(categories[row] as number);
+      if (item.price === undefined || !list) return 0;
+      // Items below this price, as a share of the category's priced items.
+      const below = lowerBound(list, item.price);
+      return 1 + Math.min(PRICE_QUANTILES - 1, Math.floor((below / list.length) * PRICE_QUANTILES));
+    });
+  }
+
+  #brandOf(item: CatalogItem): number {
+    const brand = item.brand?.trim();
+    if (!brand) return 0;
+    let index = this.#brandIndex.get(brand);
+    if (index === undefined) {
+      index = this.#brands.length;
+      this.#brands.push(brand);
+      this.#brandIndex.set(brand, index);
+    }
+    return index;
+  }
+
   #categoryOf(item: CatalogItem): number {
     const top = item.category[0];
     if (top === undefined) return 0;
@@ -111,4 +169,16 @@ export class Catalog {
     }
     return index;
   }
+}
+
+/** The first position in sorted `values` whose value is not below `value`. */
+function lowerBound(values: readonly number[], value: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((values[middle] as number) < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

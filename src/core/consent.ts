@@ -5,7 +5,9 @@
  * - `federated`: plus anonymous model updates to the shop's sync server;
  * - `synced`: plus personal state for an identified shopper, so other channels see the same profile.
  *
- * Pulling the global model and catalog carries no shopper data and is allowed at every tier but `none`.
+ * Pulling the global model and catalog carries no shopper data and is allowed at every tier but `none`;
+ * so is fetching the shop's prior file (the `prior` option), the same kind of download from the shop's
+ * own origin. Both are the `pull` action: under `none` no model is used, so neither is fetched.
  */
 export type ConsentTier = 'none' | 'on-device' | 'federated' | 'synced';
 

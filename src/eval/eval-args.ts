@@ -16,6 +16,12 @@ export interface EvalArgs {
   target: EvalTarget;
   /** Fail (exit status 1) when a trained model does not beat popularity's HR@10. */
   check: boolean;
+  /** Overrides the preset's centralized epochs. */
+  epochs?: number;
+  /** Overrides the preset's federated rounds. */
+  rounds?: number;
+  /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
+  personalize?: number;
   help: boolean;
 }
 
@@ -34,9 +40,14 @@ Options:
   --seed <n>           Seed of the subset, the first weights and the client sampling (default 1)
   --target <which>     test (the last item, default) or validation (the one before, for tuning)
   --check              Exit with status 1 when a model mode does not beat popularity on HR@10
+  --epochs <n>         Centralized training epochs instead of the preset's
+  --rounds <n>         Federated rounds instead of the preset's
+  --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
   -h, --help           Show this help`;
 
 const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
+
+const Count = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(6), v.transform(Number));
 
 const Modes = v.pipe(
   v.string(),
@@ -54,6 +65,9 @@ const FlagsSchema = v.object({
   seed: v.optional(Seed, '1'),
   target: v.optional(v.picklist(['test', 'validation'], 'Expected test or validation'), 'test'),
   check: v.optional(v.boolean(), false),
+  epochs: v.optional(Count),
+  rounds: v.optional(Count),
+  personalize: v.optional(Count),
   help: v.optional(v.boolean(), false),
 });
 
@@ -76,6 +90,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         seed: { type: 'string' },
         target: { type: 'string' },
         check: { type: 'boolean' },
+        epochs: { type: 'string' },
+        rounds: { type: 'string' },
+        personalize: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -86,7 +103,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   if (!result.success) {
     throw new OmniPersonaError('INVALID_OPTIONS', `Invalid option --${formatIssues(result.issues, 1)}`);
   }
-  const { data, json, ...flags } = result.output;
+  const { data, json, epochs, rounds, personalize, ...flags } = result.output;
   if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
-  return { ...flags, data: data ?? '', ...(json === undefined ? {} : { json }) };
+  const overrides = Object.entries({ json, epochs, rounds, personalize }).filter(([, value]) => value !== undefined);
+  return { ...flags, data: data ?? '', ...Object.fromEntries(overrides) };
 }

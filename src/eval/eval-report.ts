@@ -10,7 +10,13 @@ type QuantizedDtype = (typeof QUANTIZED_DTYPES)[number];
  * `<mode>@F16` and `<mode>@I8`, that mode's trained model after a round trip through a quantized
  * download encoding (no time of its own).
  */
-export type EvalResult = { mode: EvalMode | `${EvalMode}@${QuantizedDtype}` } & MetricValues & { seconds: number };
+export type EvalResult = {
+  mode: EvalMode | `${EvalMode}@${QuantizedDtype}` | `${EvalMode}${'' | ' fine-tuned'}, ${number}+ events`;
+} & MetricValues & {
+    seconds: number;
+    /** Set on rows over a subset of the users (the personalisation rows): how many. */
+    users?: number;
+  };
 
 /** What `--json` writes. */
 export interface EvalReport {

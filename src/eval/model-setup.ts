@@ -9,10 +9,15 @@ export interface ModelSetup {
 }
 
 /**
- * The public sets name items by id alone, so every item is in the "unknown" category (row 0, the
- * only row): the category embedding is then one vector shared by all items, and the model is the
- * plain item-embedding recommender the device runs for a shop without categories.
+ * The public sets name items by id alone, so every item's category, brand and price band are
+ * "unknown" (row 0, the only row): the side tables then add one shared vector to every item, and
+ * the model reads item identities and their order only.
  */
 export function modelSetup(items: number, dim: number, seed: number): ModelSetup {
-  return { config: { items, categories: 1, dim }, features: { categories: new Int32Array(items) }, seed };
+  const unknown = () => new Int32Array(items);
+  return {
+    config: { items, categories: 1, brands: 1, dim },
+    features: { categories: unknown(), brands: unknown(), priceBands: unknown() },
+    seed,
+  };
 }

@@ -1,14 +1,14 @@
-import { EVENT_WEIGHTS, historyInput, trainingExamples } from '../core/features/history.js';
+import { historyInput, type ItemStep, trainingExamples } from '../core/features/history.js';
 import type { HistoryInput, TrainingExample } from '../core/model/model-runtime.js';
 
 /**
  * A data set's item rows as the core's item steps, so that offline examples go through the same
  * feature code as a shopper's log. The public sets are reviews with an order but no usable time:
- * each step is a product view, all at one instant, so recency decay is neutral and a history is the
- * plain mean of its last 50 items — as for a shopper's single browsing session on the device.
+ * each step is a product view, all at one instant, so every step has the same signal and the
+ * positions alone carry the order.
  */
-function itemSteps(rows: ArrayLike<number>) {
-  return Array.from(rows, (item) => ({ item, weight: EVENT_WEIGHTS.view, time: 0 }));
+function itemSteps(rows: ArrayLike<number>): ItemStep[] {
+  return Array.from(rows, (item) => ({ item, kind: 'view', time: 0 }));
 }
 
 /** Next-item training examples of one user's training sequence, as the device builds them from its log. */

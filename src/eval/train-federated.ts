@@ -1,10 +1,11 @@
-import { initialWeights } from '../core/model/model-spec.js';
+import { initialWeights, sharedPart } from '../core/model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../core/model/weights.js';
 import { seededRandom } from '../core/random.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
+import { type AdaptiveAggregationState, adaptiveAggregate } from '../server/adaptive-aggregation.js';
 import { clipWeights } from '../server/clip-weights.js';
-import { federatedAverage, type WeightedDelta } from '../server/federated-average.js';
+import { DeltaAverage } from '../server/federated-average.js';
 import type { EvalSettings } from './eval-settings.js';
 import type { ModelSetup } from './model-setup.js';
 import { sampleIndices } from './sample-indices.js';
@@ -13,11 +14,11 @@ import { sequenceExamples } from './sequence-features.js';
 /**
  * Federated training simulated in one process: every user is a client holding only their own
  * training sequence. Each round samples clients; each trains locally from the round's global
- * weights as the device does (the device's epochs and learning rate), its update (new weights minus
- * global) is clipped to the server's norm bound, and the server's weighted FedAvg (weight = the
- * client's examples) makes the next global model — the server's own clip and average functions.
- * Local training has no time budget, unlike the device's 2 s, so that runs are reproducible; a
- * user's few examples take far less than that anyway. The caller disposes the model.
+ * weights (plain gradient steps, so that its update concerns the rows its own events touch most),
+ * sends the shared part of its update (new weights minus global, personal tensors left out) clipped
+ * to the server's norm bound, and the server averages the round's updates weighted by examples and
+ * takes one FedAdam step with the mean (src/server/adaptive-aggregation.ts). One model is reused for
+ * every client, its weights reset to the global ones before each. The caller disposes the model.
  */
 export async function trainFederated(
   train: readonly Int32Array[],
@@ -27,43 +28,46 @@ export async function trainFederated(
 ): Promise<RecommenderModel> {
   const clients = train.map((sequence) => sequenceExamples(sequence)).filter((examples) => examples.length > 0);
   const random = seededRandom(setup.seed);
-  const local = {
-    epochs: settings.localEpochs,
-    learningRate: settings.localLearningRate,
-    timeBudgetMs: Number.POSITIVE_INFINITY,
-  };
+  const local = { ...settings.local, timeBudgetMs: Number.POSITIVE_INFINITY };
   let global: WeightSet = initialWeights(setup.config, setup.seed);
+  let state: AdaptiveAggregationState | undefined;
   log(
     `federated: ${clients.length} clients, ${settings.rounds} rounds of ${Math.min(settings.clientsPerRound, clients.length)}, ` +
-      `local ${local.epochs} epochs at learning rate ${local.learningRate}, updates clipped to norm ${settings.maxUpdateNorm}`,
+      `local ${local.epochs} epochs of ${local.optimizer} at ${local.learningRate}, updates clipped to norm ${settings.maxUpdateNorm}, ` +
+      `server FedAdam at ${settings.server.learningRate}`,
   );
-  for (let round = 0; round < settings.rounds; round++) {
-    const started = performance.now();
-    const updates: WeightedDelta[] = [];
-    let clipped = 0;
-    let norms = 0;
-    for (const [position, client] of sampleIndices(clients.length, settings.clientsPerRound, random).entries()) {
-      const examples = clients[client] as (typeof clients)[number];
-      const model = RecommenderModel.create(setup.config, global, setup.features);
-      let trained: WeightSet;
-      try {
+  const model = RecommenderModel.create(setup.config, global, setup.features);
+  try {
+    for (let round = 0; round < settings.rounds; round++) {
+      const started = performance.now();
+      const average = new DeltaAverage(global);
+      let clipped = 0;
+      let norms = 0;
+      for (const [position, client] of sampleIndices(clients.length, settings.clientsPerRound, random).entries()) {
+        const examples = clients[client] as (typeof clients)[number];
+        model.setWeights(global);
         await trainModel(model, examples, local, setup.seed + round * settings.clientsPerRound + position);
-        trained = await model.weights();
-      } finally {
-        model.dispose();
+        const delta = sharedPart(subtractWeights(await model.weights(), global), setup.config);
+        const update = clipWeights(delta, settings.maxUpdateNorm);
+        if (update.norm > settings.maxUpdateNorm) clipped++;
+        norms += update.norm;
+        average.add({ delta: update.weights, examples: examples.length });
       }
-      const update = clipWeights(subtractWeights(trained, global), settings.maxUpdateNorm);
-      if (update.norm > settings.maxUpdateNorm) clipped++;
-      norms += update.norm;
-      updates.push({ delta: update.weights, examples: examples.length });
+      const mean = average.mean();
+      if (mean) ({ weights: global, state } = adaptiveAggregate(global, mean, state, settings.server));
+      if ((round + 1) % settings.logEvery === 0 || round + 1 === settings.rounds) {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const meanNorm = (norms / Math.max(1, average.count)).toFixed(2);
+        log(
+          `federated: round ${round + 1}/${settings.rounds}, ${average.count} clients, ` +
+            `update norm ${meanNorm} on average, ${clipped} clipped, ${seconds} s`,
+        );
+      }
     }
-    global = federatedAverage(global, updates);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const meanNorm = (norms / Math.max(1, updates.length)).toFixed(1);
-    log(
-      `federated: round ${round + 1}/${settings.rounds}, ${updates.length} clients, ` +
-        `update norm ${meanNorm} on average, ${clipped} clipped, ${seconds} s`,
-    );
+    model.setWeights(global);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw error;
   }
-  return RecommenderModel.create(setup.config, global, setup.features);
 }

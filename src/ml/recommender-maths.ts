@@ -1,44 +1,70 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /*
- * The recommender's maths on tensors, forward and backward, as `modelSpec` (core/model) describes it:
+ * The recommender's maths on tensors, forward and backward, as `modelSpec` (core/model) describes it.
+ * For a batch of b histories of L steps (right-aligned, padding masked out) and width D:
  *
- *   V = item_embedding + category_embedding[category]      item vectors      [items, dim]
- *   S = H · V                                               pooled histories  [batch, dim]
- *   U = S · user_projection                                 shopper vectors   [batch, dim]
- *   L = U · Vᵀ + item_bias                                  scores            [batch, items]
+ *   V  = item_embedding + category_embedding[category] + brand_embedding[brand] + price_embedding[band]
+ *   H  = (V[item] + signal_embedding[signal] + position_embedding) ⊙ mask        steps    [b, L, D]
+ *   h  = H[:, L−1]                                                              last step [b, D]
+ *   a  = softmax over steps of (H · key_weights) · (h · query_weights) / √D     attention [b, L]
+ *   s  = Σ a · H                                                                 summary  [b, D]
+ *   u₀ = [s, h] · output_weights + profile · profile_weights + personal_vector           [b, D]
+ *   u  = u₀ + relu(u₀ · hidden_weights) · hidden_output_weights                  shopper  [b, D]
+ *   L  = u · Vᵀ + item_bias                                                      scores   [b, items]
  *   loss = mean over the batch of logsumexp(L) − L[target]
  *
- * H holds each history's normalised weights in its row: the weighted mean is a product, not a
- * gather. The gradients are written out rather than taken from TF.js' autodiff because:
+ * The most recent step asks which earlier steps matter for what comes next; the summary and the step
+ * itself make the shopper's vector, scored against every item with the same item vectors the history
+ * is read with. Dropout (training only) masks H and the hidden layer.
+ *
+ * The gradients are written out rather than taken from TF.js' autodiff because:
  * `@tensorflow/tfjs-core` alone registers no gradients (its registration file loads only under a
- * bundler); `tf.gather`'s gradient is missing on WASM and walks the whole table on CPU; and the
- * built-in `matMul` gradient multiplies transposed, 2–10× slower on WASM. Here every product is
- * plain, after explicit transposes, and every kernel exists on cpu, wasm, webgl and webgpu.
- * A float64 reference in the tests checks these gradients numerically.
+ * bundler); `tf.gather`'s gradient is missing on WASM and walks the whole table on CPU (here every
+ * table gradient is one `scatterND` of the rows a batch touched); and the built-in `matMul` gradient
+ * multiplies transposed, 2–10× slower on WASM. Here every product is plain, after explicit
+ * transposes, and every kernel exists on cpu, wasm, webgl and webgpu. A float64 reference in the
+ * tests checks these gradients numerically.
  */
 
-/** The model's tensors, named as in the maths above, plus the fixed item → category rows. */
-export interface RecommenderParams {
+/** The trained tensors, named as in the maths above. */
+export interface RecommenderWeights {
   itemEmbedding: tf.Tensor2D;
   categoryEmbedding: tf.Tensor2D;
+  brandEmbedding: tf.Tensor2D;
+  priceEmbedding: tf.Tensor2D;
   itemBias: tf.Tensor1D;
-  userProjection: tf.Tensor2D;
-  /** Category row of each item, int32. */
+  positionEmbedding: tf.Tensor2D;
+  signalEmbedding: tf.Tensor2D;
+  queryWeights: tf.Tensor2D;
+  keyWeights: tf.Tensor2D;
+  outputWeights: tf.Tensor2D;
+  hiddenWeights: tf.Tensor2D;
+  hiddenOutputWeights: tf.Tensor2D;
+  profileWeights: tf.Tensor2D;
+  personalVector: tf.Tensor1D;
+}
+
+/** The trained tensors plus each item's fixed side-feature rows (int32). */
+export interface RecommenderParams extends RecommenderWeights {
   categories: tf.Tensor1D;
+  brands: tf.Tensor1D;
+  priceBands: tf.Tensor1D;
 }
 
 /** d loss / d tensor, for each trained tensor. */
-export interface RecommenderGradients {
-  itemEmbedding: tf.Tensor2D;
-  categoryEmbedding: tf.Tensor2D;
-  itemBias: tf.Tensor1D;
-  userProjection: tf.Tensor2D;
-}
+export type RecommenderGradients = { [K in keyof RecommenderWeights]: RecommenderWeights[K] };
 
-/** Scores of every item for each history row: L. */
-export function scores(params: RecommenderParams, histories: tf.Tensor2D): tf.Tensor2D {
-  return forward(params, histories).logits;
+/** A batch of histories as tensors. */
+export interface SequenceBatch {
+  /** Item row of each step, `[b · L]`, right-aligned; padding steps hold row 0 and mask 0. */
+  items: tf.Tensor1D;
+  /** Signal row (event kind and recency) of each step, `[b · L]`. */
+  signals: tf.Tensor1D;
+  /** 1 for a real step, 0 for padding: `[b, L]`. */
+  mask: tf.Tensor2D;
+  /** Profile features: `[b, F]`. */
+  profiles: tf.Tensor2D;
 }
 
 /** The item side of scoring, V and Vᵀ: the same for every history until the weights change. */
@@ -47,61 +73,167 @@ export interface ItemSide {
   itemsTransposed: tf.Tensor2D;
 }
 
+/** Dropout masks for one training step: kept units hold 1 / (1 − rate), dropped ones 0. */
+export interface DropoutMasks {
+  steps: tf.Tensor3D;
+  hidden: tf.Tensor2D;
+}
+
+/** Padding logits are pushed this far below the real ones; finite, so that half-precision GPUs do not overflow. */
+const MASKED = -1e4;
+
 export function itemSide(params: RecommenderParams): ItemSide {
   const items = itemVectors(params);
   return { items, itemsTransposed: tf.transpose(items) };
 }
 
-/** L from a prepared item side: what serving computes per request is two small products and one wide one. */
-export function scoresWith(params: RecommenderParams, side: ItemSide, histories: tf.Tensor2D): tf.Tensor2D {
-  const shoppers = tf.matMul(tf.matMul(histories, side.items), params.userProjection);
-  return tf.add(tf.matMul(shoppers, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
+/** Scores of every item for each history: L. */
+export function scores(params: RecommenderParams, batch: SequenceBatch, side = itemSide(params)): tf.Tensor2D {
+  const { shopper } = encode(params, batch, side.items);
+  return tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
 }
 
-function itemVectors(params: RecommenderParams): tf.Tensor2D {
-  return tf.add(params.itemEmbedding, tf.gather(params.categoryEmbedding, params.categories)) as tf.Tensor2D;
+/** Dropout masks of `rate` for a batch of `size` histories of `length` steps, from `seed`. */
+export function dropoutMasks(size: number, length: number, dim: number, rate: number, seed: number): DropoutMasks {
+  const mask = <R extends tf.Rank>(shape: number[], offset: number) =>
+    tf.div(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seed + offset), rate)), 1 - rate) as tf.Tensor<R>;
+  return { steps: mask<tf.Rank.R3>([size, length, dim], 0), hidden: mask<tf.Rank.R2>([size, dim], 1) };
 }
 
-/** The mean cross-entropy of predicting `targets` (item rows, int32) and its gradients. */
+/**
+ * The mean cross-entropy of predicting `targets` (item rows, int32), and its gradients. `dropout`
+ * masks apply when given.
+ */
 export function lossAndGradients(
   params: RecommenderParams,
-  histories: tf.Tensor2D,
+  batch: SequenceBatch,
   targets: tf.Tensor1D,
+  dropout?: DropoutMasks,
 ): { loss: tf.Scalar; gradients: RecommenderGradients } {
-  const { items, pooled, shoppers, logits } = forward(params, histories);
-  const batch = histories.shape[0];
-  const oneHot = tf.cast(tf.oneHot(targets, params.itemBias.shape[0]), 'float32') as tf.Tensor2D;
+  const side = itemSide(params);
+  const forward = encode(params, batch, side.items, dropout);
+  const { steps, last, query, keys, attention, joined, base, hidden, activated, shopper } = forward;
+  const [size, length, dim] = steps.shape;
+  const items = params.itemBias.shape[0];
+  const logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
+
+  const oneHot = tf.cast(tf.oneHot(targets, items), 'float32') as tf.Tensor2D;
   const probabilities = tf.softmax(logits);
   // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM.
   const logSumExp = tf.sub(tf.max(logits, 1), tf.log(tf.max(probabilities, 1)));
   const loss = tf.mean(tf.sub(logSumExp, tf.sum(tf.mul(logits, oneHot), 1))) as tf.Scalar;
 
-  const dLogits = tf.div(tf.sub(probabilities, oneHot), batch) as tf.Tensor2D;
-  const dShoppers = tf.matMul(dLogits, items);
-  const dPooled = tf.matMul(dShoppers, tf.transpose(params.userProjection));
-  const dItems = tf.add(
-    tf.matMul(tf.transpose(dLogits), shoppers),
-    tf.matMul(tf.transpose(histories), dPooled),
+  // Scores: L = u · Vᵀ + b.
+  const dLogits = tf.div(tf.sub(probabilities, oneHot), size) as tf.Tensor2D;
+  const dShopper = tf.matMul(dLogits, side.items);
+  const dItemsFromScores = tf.matMul(tf.transpose(dLogits), shopper);
+
+  // Shopper: u = u₀ + relu(u₀ · W₁) · W₂, with the hidden layer's dropout.
+  const dActivated = tf.matMul(dShopper, tf.transpose(params.hiddenOutputWeights));
+  const dHidden = tf.mul(tf.mul(dActivated, tf.step(hidden)), dropout?.hidden ?? 1) as tf.Tensor2D;
+  const dBase = tf.add(dShopper, tf.matMul(dHidden, tf.transpose(params.hiddenWeights))) as tf.Tensor2D;
+
+  // u₀ = [s, h] · W_o + profile · W_p + personal.
+  const dJoined = tf.matMul(dBase, tf.transpose(params.outputWeights));
+  const dSummary = tf.slice(dJoined, [0, 0], [size, dim]) as tf.Tensor2D;
+  let dLast = tf.slice(dJoined, [0, dim], [size, dim]) as tf.Tensor2D;
+
+  // s = Σ a · H, a = softmax(scores of keys against the query).
+  const dAttention = tf.sum(tf.mul(steps, tf.expandDims(dSummary, 1)), 2) as tf.Tensor2D;
+  const dLogitsOfAttention = tf.mul(
+    attention,
+    tf.sub(dAttention, tf.sum(tf.mul(attention, dAttention), 1, true)),
   ) as tf.Tensor2D;
+  const scaled = tf.div(dLogitsOfAttention, Math.sqrt(dim));
+  const dKeys = tf.mul(tf.expandDims(scaled, 2), tf.expandDims(query, 1)) as tf.Tensor3D;
+  const dQuery = tf.sum(tf.mul(tf.expandDims(scaled, 2), keys), 1) as tf.Tensor2D;
+  dLast = tf.add(dLast, tf.matMul(dQuery, tf.transpose(params.queryWeights))) as tf.Tensor2D;
+
+  const flatSteps = tf.reshape(steps, [size * length, dim]) as tf.Tensor2D;
+  const flatDKeys = tf.reshape(dKeys, [size * length, dim]) as tf.Tensor2D;
+  const dSteps = tf.add(
+    tf.add(
+      tf.mul(tf.expandDims(attention, 2), tf.expandDims(dSummary, 1)),
+      tf.reshape(tf.matMul(flatDKeys, tf.transpose(params.keyWeights)), [size, length, dim]),
+    ),
+    // h = H[:, L−1]: its gradient lands on the last step only.
+    tf.pad(tf.expandDims(dLast, 1), [
+      [0, 0],
+      [length - 1, 0],
+      [0, 0],
+    ]),
+  );
+  // H = (V[item] + signal + position) ⊙ mask ⊙ dropout.
+  const dInput = tf.mul(tf.mul(dSteps, tf.expandDims(batch.mask, 2)), dropout?.steps ?? 1) as tf.Tensor3D;
+  const flatDInput = tf.reshape(dInput, [size * length, dim]) as tf.Tensor2D;
+
+  const dItems = tf.add(dItemsFromScores, rowSums(batch.items, flatDInput, items)) as tf.Tensor2D;
   const gradients: RecommenderGradients = {
     itemEmbedding: dItems,
-    // scatterND sums the rows of items that share a category.
-    categoryEmbedding: tf.scatterND(
-      tf.reshape(params.categories, [-1, 1]),
-      dItems,
-      params.categoryEmbedding.shape,
-    ) as tf.Tensor2D,
+    categoryEmbedding: rowSums(params.categories, dItems, params.categoryEmbedding.shape[0]),
+    brandEmbedding: rowSums(params.brands, dItems, params.brandEmbedding.shape[0]),
+    priceEmbedding: rowSums(params.priceBands, dItems, params.priceEmbedding.shape[0]),
     itemBias: tf.sum(dLogits, 0) as tf.Tensor1D,
-    userProjection: tf.matMul(tf.transpose(pooled), dShoppers),
+    positionEmbedding: tf.sum(dInput, 0) as tf.Tensor2D,
+    signalEmbedding: rowSums(batch.signals, flatDInput, params.signalEmbedding.shape[0]),
+    queryWeights: tf.matMul(tf.transpose(last), dQuery),
+    keyWeights: tf.matMul(tf.transpose(flatSteps), flatDKeys),
+    outputWeights: tf.matMul(tf.transpose(joined), dBase),
+    hiddenWeights: tf.matMul(tf.transpose(base), dHidden),
+    hiddenOutputWeights: tf.matMul(tf.transpose(activated), dShopper),
+    profileWeights: tf.matMul(tf.transpose(batch.profiles), dBase),
+    personalVector: tf.sum(dBase, 0) as tf.Tensor1D,
   };
   return { loss, gradients };
 }
 
-/** Every intermediate of the forward pass, for the backward one. */
-function forward(params: RecommenderParams, histories: tf.Tensor2D) {
-  const items = itemVectors(params);
-  const pooled = tf.matMul(histories, items);
-  const shoppers = tf.matMul(pooled, params.userProjection);
-  const logits = tf.add(tf.matMul(shoppers, tf.transpose(items)), params.itemBias) as tf.Tensor2D;
-  return { items, pooled, shoppers, logits };
+/** V: each item's own vector plus its side features'. */
+function itemVectors(params: RecommenderParams): tf.Tensor2D {
+  return tf.addN([
+    params.itemEmbedding,
+    tf.gather(params.categoryEmbedding, params.categories),
+    tf.gather(params.brandEmbedding, params.brands),
+    tf.gather(params.priceEmbedding, params.priceBands),
+  ]) as tf.Tensor2D;
+}
+
+/** The gradient of a gather: the rows of `values` summed into a `[rows, D]` table at `indices` (scatterND adds duplicates). */
+function rowSums(indices: tf.Tensor1D, values: tf.Tensor2D, rows: number): tf.Tensor2D {
+  return tf.scatterND(tf.reshape(indices, [-1, 1]), values, [rows, values.shape[1]]) as tf.Tensor2D;
+}
+
+/** Every intermediate of the forward pass up to the shopper vector, for the backward one. */
+function encode(params: RecommenderParams, batch: SequenceBatch, items: tf.Tensor2D, dropout?: DropoutMasks) {
+  const [size, length] = batch.mask.shape;
+  const dim = items.shape[1];
+  const inputs = tf.add(tf.gather(items, batch.items), tf.gather(params.signalEmbedding, batch.signals));
+  let steps = tf.mul(
+    tf.add(tf.reshape(inputs, [size, length, dim]), params.positionEmbedding),
+    tf.expandDims(batch.mask, 2),
+  ) as tf.Tensor3D;
+  if (dropout) steps = tf.mul(steps, dropout.steps);
+  const last = tf.reshape(tf.slice(steps, [0, length - 1, 0], [size, 1, dim]), [size, dim]) as tf.Tensor2D;
+  const query = tf.matMul(last, params.queryWeights);
+  const keys = tf.reshape(tf.matMul(tf.reshape(steps, [size * length, dim]), params.keyWeights), [
+    size,
+    length,
+    dim,
+  ]) as tf.Tensor3D;
+  const affinities = tf.add(
+    tf.div(tf.sum(tf.mul(keys, tf.expandDims(query, 1)), 2), Math.sqrt(dim)),
+    tf.mul(tf.sub(1, batch.mask), MASKED),
+  );
+  const attention = tf.softmax(affinities) as tf.Tensor2D;
+  const summary = tf.sum(tf.mul(tf.expandDims(attention, 2), steps), 1) as tf.Tensor2D;
+  const joined = tf.concat([summary, last], 1);
+  const base = tf.addN([
+    tf.matMul(joined, params.outputWeights),
+    tf.matMul(batch.profiles, params.profileWeights),
+    tf.broadcastTo(params.personalVector, [size, dim]),
+  ]) as tf.Tensor2D;
+  const hidden = tf.matMul(base, params.hiddenWeights);
+  let activated = tf.relu(hidden);
+  if (dropout) activated = tf.mul(activated, dropout.hidden);
+  const shopper = tf.add(base, tf.matMul(activated, params.hiddenOutputWeights)) as tf.Tensor2D;
+  return { steps, last, query, keys, attention, summary, joined, base, hidden, activated, shopper };
 }

@@ -1,27 +1,73 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OmniPersonaError } from '../core/errors.js';
 import type { HistoryInput, ItemFeatures, TrainingExample } from '../core/model/model-runtime.js';
-import { checkWeights, type ModelConfig, type modelSpec } from '../core/model/model-spec.js';
+import {
+  checkWeights,
+  HISTORY_LENGTH,
+  type ModelConfig,
+  modelSpec,
+  PRICE_BANDS,
+  PROFILE_INPUTS,
+  SIGNALS,
+} from '../core/model/model-spec.js';
 import type { Tensor32, WeightSet } from '../core/model/weights.js';
 import {
+  dropoutMasks,
   type ItemSide,
   itemSide,
   lossAndGradients,
-  type RecommenderGradients,
   type RecommenderParams,
+  type RecommenderWeights,
+  type SequenceBatch,
   scores,
-  scoresWith,
 } from './recommender-maths.js';
 
 /** The spec's name of each trained tensor. Its order is fixed: Adam matches moments to gradients by position. */
 const TENSOR_NAMES = {
   itemEmbedding: 'item_embedding',
   categoryEmbedding: 'category_embedding',
+  brandEmbedding: 'brand_embedding',
+  priceEmbedding: 'price_embedding',
   itemBias: 'item_bias',
-  userProjection: 'user_projection',
-} as const satisfies Record<keyof RecommenderGradients, string>;
+  positionEmbedding: 'position_embedding',
+  signalEmbedding: 'signal_embedding',
+  queryWeights: 'query_weights',
+  keyWeights: 'key_weights',
+  outputWeights: 'output_weights',
+  hiddenWeights: 'hidden_weights',
+  hiddenOutputWeights: 'hidden_output_weights',
+  profileWeights: 'profile_weights',
+  personalVector: 'personal_vector',
+} as const satisfies Record<keyof RecommenderWeights, string>;
 
-type Variables = Record<keyof RecommenderGradients, tf.Variable>;
+export type TensorKey = keyof RecommenderWeights;
+
+/** The keys of the tensors shared through federated learning (the rest is the shopper's own). */
+export const GLOBAL_KEYS: readonly TensorKey[] = (Object.keys(TENSOR_NAMES) as TensorKey[]).filter(
+  (key) =>
+    modelSpec({ items: 1, categories: 1, brands: 1, dim: 1 }).find((spec) => spec.name === TENSOR_NAMES[key])?.global,
+);
+
+type Variables = Record<TensorKey, tf.Variable>;
+
+/** Each item's side-feature rows, as int32 tensors. */
+type FeatureRows = Pick<RecommenderParams, 'categories' | 'brands' | 'priceBands'>;
+
+/** What one training step is told besides its batch. */
+export interface StepOptions {
+  /** Dropout rate on the history and the hidden layer; 0 for none. */
+  dropout: number;
+  /** Seed of the step's dropout masks. */
+  seed: number;
+  /**
+   * Weights to stay near: adds `strength · (w − anchor)` to each shared tensor's gradient (an L2
+   * pull toward the global model, so that a fine-tune on a few events keeps what the model knew).
+   */
+  anchor?: { tensors: Partial<Record<TensorKey, tf.Tensor>>; strength: number };
+}
+
+/** Neutral profile features: every value unknown. */
+const UNKNOWN_PROFILE = 0.5;
 
 /**
  * The recommender of {@link modelSpec} over TF.js variables, on whichever backend is active.
@@ -33,14 +79,14 @@ type Variables = Record<keyof RecommenderGradients, tf.Variable>;
 export class RecommenderModel {
   readonly config: ModelConfig;
   readonly #variables: Variables;
-  readonly #categories: tf.Tensor1D;
+  readonly #features: FeatureRows;
   /** V and Vᵀ under the current weights, built at the first score after a change. */
   #itemSide: ItemSide | undefined;
 
-  private constructor(config: ModelConfig, variables: Variables, categories: tf.Tensor1D) {
+  private constructor(config: ModelConfig, variables: Variables, features: FeatureRows) {
     this.config = config;
     this.#variables = variables;
-    this.#categories = categories;
+    this.#features = features;
   }
 
   /** @throws OmniPersonaError `INVALID_PAYLOAD` when the weights or features do not fit `config`. */
@@ -57,20 +103,49 @@ export class RecommenderModel {
           return [key, variable];
         }),
       ) as Variables;
-      return new RecommenderModel({ ...config }, variables, tf.tensor1d(features.categories, 'int32'));
+      const rows = (values: Int32Array) => {
+        const tensor = tf.tensor1d(values, 'int32');
+        created.push(tensor);
+        return tensor;
+      };
+      return new RecommenderModel({ ...config }, variables, {
+        categories: rows(features.categories),
+        brands: rows(features.brands),
+        priceBands: rows(features.priceBands),
+      });
     } catch (error) {
       tf.dispose(created);
       throw error;
     }
   }
 
+  /**
+   * Overwrites every tensor with `weights` (the same shapes): a simulation of many devices reuses one
+   * model instead of building one per device.
+   * @throws OmniPersonaError `INVALID_PAYLOAD` when the weights do not fit `config`.
+   */
+  setWeights(weights: WeightSet): void {
+    const problem = checkWeights(weights, this.config);
+    if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Model weights do not fit the model: ${problem}`);
+    this.#forgetItemSide();
+    for (const [key, name] of Object.entries(TENSOR_NAMES)) {
+      const { data, shape } = weights[name] as Tensor32;
+      tf.tidy(() => this.#variables[key as TensorKey].assign(tf.tensor(data, shape, 'float32')));
+    }
+  }
+
   async weights(): Promise<WeightSet> {
     const weights: WeightSet = {};
     for (const [key, name] of Object.entries(TENSOR_NAMES)) {
-      const variable = this.#variables[key as keyof Variables];
+      const variable = this.#variables[key as TensorKey];
       weights[name] = { shape: [...variable.shape], data: Float32Array.from(await variable.data()) };
     }
     return weights;
+  }
+
+  /** Copies of the shared tensors as they are now, for {@link StepOptions.anchor}. The caller disposes them. */
+  snapshot(): Partial<Record<TensorKey, tf.Tensor>> {
+    return Object.fromEntries(GLOBAL_KEYS.map((key) => [key, tf.clone(this.#variables[key])]));
   }
 
   /** One score per item row. */
@@ -81,7 +156,7 @@ export class RecommenderModel {
   /**
    * Scores of several histories in one pass: row `r` of the result (`items` values from
    * `r * items`) belongs to `histories[r]`. Offline evaluation ranks every shopper of a data set;
-   * one pass per history would repeat the item-side work (the category gather) for each.
+   * one pass per history would repeat the item-side work for each.
    */
   async scoreMany(histories: readonly HistoryInput[]): Promise<Float32Array> {
     for (const history of histories) checkHistory(history, this.config.items);
@@ -92,7 +167,7 @@ export class RecommenderModel {
       return { items: tf.keep(side.items), itemsTransposed: tf.keep(side.itemsTransposed) };
     });
     const side = this.#itemSide;
-    const logits = tf.tidy(() => scoresWith(params, side, this.#historyMatrix(histories)));
+    const logits = tf.tidy(() => scores(params, sequenceBatch(histories), side));
     try {
       return Float32Array.from(await logits.data());
     } finally {
@@ -100,10 +175,10 @@ export class RecommenderModel {
     }
   }
 
-  /** Mean cross-entropy of `batch` under the current weights, without training. */
+  /** Mean cross-entropy of `batch` under the current weights, without training or dropout. */
   async loss(batch: readonly TrainingExample[]): Promise<number> {
     const loss = tf.tidy(() => {
-      const logits = scores(this.#params(), this.#historyMatrix(batch.map((example) => example.history)));
+      const logits = scores(this.#params(), sequenceBatch(batch.map((example) => example.history)));
       const targets = tf.oneHot(
         tf.tensor1d(
           batch.map((example) => example.target),
@@ -121,20 +196,29 @@ export class RecommenderModel {
   }
 
   /** One Adam step on `batch` (checked by {@link checkExample}). Returns its mean cross-entropy before the step. */
-  trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[]): tf.Scalar {
+  trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[], options: StepOptions): tf.Scalar {
     return tf.tidy(() => {
       const targets = tf.tensor1d(
         batch.map((example) => example.target),
         'int32',
       );
-      const histories = this.#historyMatrix(batch.map((example) => example.history));
-      const { loss, gradients } = lossAndGradients(this.#params(), histories, targets);
+      const input = sequenceBatch(batch.map((example) => example.history));
+      const masks =
+        options.dropout > 0
+          ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, options.seed)
+          : undefined;
+      const { loss, gradients } = lossAndGradients(this.#params(), input, targets, masks);
       this.#forgetItemSide();
+      const anchor = options.anchor;
       optimizer.applyGradients(
-        Object.keys(TENSOR_NAMES).map((key) => ({
-          name: this.#variables[key as keyof Variables].name,
-          tensor: gradients[key as keyof Variables],
-        })),
+        (Object.keys(TENSOR_NAMES) as TensorKey[]).map((key) => {
+          const variable = this.#variables[key];
+          const fixed = anchor?.tensors[key];
+          const gradient = fixed
+            ? tf.add(gradients[key], tf.mul(tf.sub(variable, fixed), anchor.strength))
+            : gradients[key];
+          return { name: variable.name, tensor: gradient };
+        }),
       );
       return loss;
     });
@@ -142,7 +226,7 @@ export class RecommenderModel {
 
   dispose(): void {
     this.#forgetItemSide();
-    tf.dispose([...Object.values(this.#variables), this.#categories]);
+    tf.dispose([...Object.values(this.#variables), ...Object.values(this.#features)]);
   }
 
   /** The weights change (or go): the cached item side no longer holds. */
@@ -153,59 +237,73 @@ export class RecommenderModel {
   }
 
   #params(): RecommenderParams {
-    const { itemEmbedding, categoryEmbedding, itemBias, userProjection } = this.#variables;
-    return {
-      itemEmbedding: itemEmbedding as tf.Tensor2D,
-      categoryEmbedding: categoryEmbedding as tf.Tensor2D,
-      itemBias: itemBias as tf.Tensor1D,
-      userProjection: userProjection as tf.Tensor2D,
-      categories: this.#categories,
-    };
-  }
-
-  /** Histories as a dense [batch, items] matrix whose rows hold each history's normalised weights. */
-  #historyMatrix(histories: readonly HistoryInput[]): tf.Tensor2D {
-    const items = this.config.items;
-    const data = new Float32Array(histories.length * items);
-    histories.forEach((history, row) => {
-      const total = history.weights.reduce((sum, weight) => sum + weight, 0);
-      if (!(total > 0)) return;
-      history.items.forEach((item, k) => {
-        data[row * items + item] = (data[row * items + item] ?? 0) + (history.weights[k] ?? 0) / total;
-      });
-    });
-    return tf.tensor2d(data, [histories.length, items]);
+    const variables = this.#variables as unknown as RecommenderWeights;
+    return { ...variables, ...this.#features };
   }
 }
 
+/** Histories as tensors: right-aligned steps of {@link HISTORY_LENGTH}, oldest first, padding masked. */
+function sequenceBatch(histories: readonly HistoryInput[]): SequenceBatch {
+  const size = histories.length;
+  const items = new Int32Array(size * HISTORY_LENGTH);
+  const signals = new Int32Array(size * HISTORY_LENGTH);
+  const mask = new Float32Array(size * HISTORY_LENGTH);
+  const profiles = new Float32Array(size * PROFILE_INPUTS).fill(UNKNOWN_PROFILE);
+  histories.forEach((history, row) => {
+    const length = Math.min(history.items.length, HISTORY_LENGTH);
+    const from = history.items.length - length;
+    const offset = row * HISTORY_LENGTH + HISTORY_LENGTH - length;
+    items.set(history.items.subarray(from), offset);
+    signals.set(history.signals.subarray(from), offset);
+    mask.fill(1, offset, offset + length);
+    if (history.profile) profiles.set(history.profile, row * PROFILE_INPUTS);
+  });
+  return {
+    items: tf.tensor1d(items, 'int32'),
+    signals: tf.tensor1d(signals, 'int32'),
+    mask: tf.tensor2d(mask, [size, HISTORY_LENGTH]),
+    profiles: tf.tensor2d(profiles, [size, PROFILE_INPUTS]),
+  };
+}
+
 function checkConfig(config: ModelConfig): string | undefined {
-  const bad = (['items', 'categories', 'dim'] as const).find(
+  const bad = (['items', 'categories', 'brands', 'dim'] as const).find(
     (key) => !Number.isSafeInteger(config[key]) || config[key] < 1,
   );
   return bad && `config.${bad} should be a positive integer, received ${config[bad]}`;
 }
 
 function checkFeatures(features: ItemFeatures, config: ModelConfig): string | undefined {
-  if (features.categories.length !== config.items) {
-    return `expected ${config.items} item categories, received ${features.categories.length}`;
+  const tables = [
+    ['categories', features.categories, config.categories],
+    ['brands', features.brands, config.brands],
+    ['priceBands', features.priceBands, PRICE_BANDS],
+  ] as const;
+  for (const [name, rows, limit] of tables) {
+    if (rows.length !== config.items) return `expected ${config.items} item ${name}, received ${rows.length}`;
+    const bad = rows.findIndex((row) => row < 0 || row >= limit);
+    if (bad >= 0) return `item ${bad} has ${name} row ${rows[bad]}, not in [0, ${limit})`;
   }
-  const bad = features.categories.findIndex((category) => category < 0 || category >= config.categories);
-  return bad < 0 ? undefined : `item ${bad} has category ${features.categories[bad]}, not in [0, ${config.categories})`;
+  return undefined;
 }
 
 function checkHistory(history: HistoryInput, items: number): void {
-  if (history.items.length !== history.weights.length) {
+  if (history.items.length !== history.signals.length) {
     throw new OmniPersonaError(
       'INVALID_PAYLOAD',
-      `History has ${history.items.length} items but ${history.weights.length} weights`,
+      `History has ${history.items.length} items but ${history.signals.length} signals`,
     );
   }
   const item = history.items.findIndex((row) => row < 0 || row >= items);
   if (item >= 0) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `History item ${history.items[item]} is not a row in [0, ${items})`);
   }
-  if (!history.weights.every((weight) => Number.isFinite(weight) && weight >= 0)) {
-    throw new OmniPersonaError('INVALID_PAYLOAD', 'History weights should be finite and non-negative');
+  if (!history.signals.every((signal) => Number.isInteger(signal) && signal >= 0 && signal < SIGNALS)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `History signals should be rows in [0, ${SIGNALS})`);
+  }
+  const profile = history.profile;
+  if (profile && (profile.length !== PROFILE_INPUTS || !profile.every(Number.isFinite))) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `A profile should hold ${PROFILE_INPUTS} finite values`);
   }
 }
 

@@ -60,7 +60,16 @@ export class TfjsModelRuntime implements ModelRuntime {
       const model = await this.#withFailover(async () => RecommenderModel.create(config, weights, features));
       this.#loaded?.model.dispose();
       const snapshot = cloneWeights(weights);
-      this.#loaded = { config: { ...config }, features: { categories: features.categories.slice() }, snapshot, model };
+      this.#loaded = {
+        config: { ...config },
+        features: {
+          categories: features.categories.slice(),
+          brands: features.brands.slice(),
+          priceBands: features.priceBands.slice(),
+        },
+        snapshot,
+        model,
+      };
     });
   }
 

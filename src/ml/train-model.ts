@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingExample, TrainOptions } from '../core/model/model-runtime.js';
 import { seededRandom } from '../core/random.js';
-import { checkExample, type RecommenderModel } from './recommender-model.js';
+import { checkExample, type RecommenderModel, type StepOptions } from './recommender-model.js';
 
 /** Defaults of {@link TrainOptions}, kept in one place. */
-export const TRAIN_DEFAULTS: Required<TrainOptions> = { epochs: 5, learningRate: 0.05, timeBudgetMs: 2000 };
+export const TRAIN_DEFAULTS: Required<TrainOptions> = {
+  epochs: 5,
+  learningRate: 0.002,
+  timeBudgetMs: 2000,
+  dropout: 0.5,
+  stayNear: 0,
+  optimizer: 'adam',
+};
 
 /** Examples per optimizer step. */
 const BATCH_SIZE = 128;
@@ -32,13 +39,22 @@ export async function trainModel(
   options: TrainOptions = {},
   seed = 1,
 ): Promise<TrainResult> {
-  const { epochs, learningRate, timeBudgetMs } = { ...TRAIN_DEFAULTS, ...options };
+  const {
+    epochs,
+    learningRate,
+    timeBudgetMs,
+    dropout,
+    stayNear,
+    optimizer: method,
+  } = { ...TRAIN_DEFAULTS, ...options };
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
   if (examples.length === 0) return result;
   const random = seededRandom(seed);
   const deadline = performance.now() + timeBudgetMs;
-  const optimizer = tf.train.adam(learningRate);
+  const optimizer = method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate);
+  // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
+  const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
   let last: TrainingExample[] = [];
   try {
     training: for (let epoch = 0; epoch < epochs; epoch++) {
@@ -47,7 +63,9 @@ export async function trainModel(
         // The first step compiles shaders on GPU backends; it never counts against the budget.
         if (result.steps > 1 && performance.now() >= deadline) break training;
         last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
-        const loss = model.trainStep(optimizer, last);
+        const stepOptions: StepOptions = { dropout, seed: seed * 1_000_003 + result.steps };
+        if (anchor) stepOptions.anchor = anchor;
+        const loss = model.trainStep(optimizer, last, stepOptions);
         try {
           if (result.steps === 0) result.initialLoss = (await loss.data())[0] as number;
           else await loss.data();
@@ -62,6 +80,7 @@ export async function trainModel(
     return result;
   } finally {
     optimizer.dispose();
+    if (anchor) tf.dispose(Object.values(anchor.tensors));
   }
 }
 

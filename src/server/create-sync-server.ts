@@ -4,7 +4,9 @@ import type { Hono } from 'hono';
 import type { ItemInput } from '../core/event.js';
 import type { ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
+import { DEFAULT_OPTIONS } from '../core/personalizer/options.js';
 import type { ModelManifest } from '../core/sync/protocol.js';
+import type { WireDtype } from '../core/sync/tensor-codec.js';
 import { createSyncApp } from './app.js';
 import { parseCatalogInput } from './catalog-input.js';
 import { createPgliteClient } from './store/pglite-client.js';
@@ -38,6 +40,13 @@ export interface SyncServer {
   importCatalog(items: readonly ItemInput[]): Promise<CatalogImportResult>;
   /** Publishes weights as the next model version, like `PUT /v1/model` without the token. */
   publishModel(weights: WeightSet, config?: ModelConfig): Promise<ModelManifest>;
+  /**
+   * The current model and catalog as a prior file, weights in `dtype` (by default the SDK's default
+   * `weightsDtype`, F16), like `GET /v1/model/prior` without the token: the shop serves it with its
+   * static assets and points the SDK's `prior` option at it.
+   * @throws OmniPersonaError `MODEL_UNAVAILABLE` before the first model is published.
+   */
+  exportPrior(dtype?: WireDtype): Promise<Uint8Array>;
   /** Closes every listener, then the database (unless it was passed in as `sql`). */
   close(): Promise<void>;
 }
@@ -90,6 +99,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     },
     importCatalog: async (items) => service.importCatalog(parseCatalogInput([...items])),
     publishModel: (weights, config) => service.publishModel(weights, config),
+    exportPrior: (dtype = DEFAULT_OPTIONS.weightsDtype) => service.prior(dtype),
     close() {
       // Idempotent: a host's shutdown paths may overlap (signal handler and finally block).
       closing ??= (async () => {

@@ -1,6 +1,10 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
+import { DEFAULT_OPTIONS } from '../core/personalizer/options.js';
+import { decodePriorFile } from '../core/sync/prior-file.js';
 import { readCatalogFeed } from './catalog-feed.js';
 import { createSyncServer, LISTEN_DEFAULTS } from './create-sync-server.js';
 import { formatIssues } from './format-issues.js';
@@ -28,6 +32,7 @@ export interface CliRun {
 }
 
 export const CLI_USAGE = `Usage: omnipersona-server [options]
+       omnipersona-server export-prior --out <file> [--dtype <F32|F16|I8>] [--data-dir <path>]
 
 Serves the OmniPersona sync protocol: the catalog, the global model, and federated updates.
 
@@ -38,8 +43,19 @@ Options:
   --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, JSONL, or CSV
   --round-size <n>     Updates per aggregation round (default ${SYNC_SERVER_DEFAULTS.roundSize})
   --model-dim <n>      Embedding width of a new model (default ${SYNC_SERVER_DEFAULTS.modelDim})
-  --admin-token <t>    Token for PUT /v1/catalog and /v1/model (or env OMNIPERSONA_ADMIN_TOKEN)
-  -h, --help           Show this help`;
+  --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model and GET /v1/model/prior
+                       (or env OMNIPERSONA_ADMIN_TOKEN)
+  -h, --help           Show this help
+
+Commands:
+  export-prior         Write the current model and catalog to a prior file, then exit. Serve it with
+                       the shop's static files and set the SDK's prior option (data-prior) to its URL:
+                       devices that cannot reach this server start from it. One process at a time may
+                       open --data-dir, so run it while the server is stopped, or download
+                       GET /v1/model/prior?dtype=F16 from the running server with the admin token.
+    --out <file>       Where to write it (replaced atomically), e.g. public/omnipersona-prior.bin
+    --dtype <d>        Weight encoding: F32, F16 or I8 (default ${DEFAULT_OPTIONS.weightsDtype}, what devices download)
+    --data-dir <path>  Database folder (default ${SYNC_SERVER_DEFAULTS.dataDir})`;
 
 const Integer = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
 
@@ -51,6 +67,13 @@ const FlagsSchema = v.object({
   'round-size': v.optional(Integer),
   'model-dim': v.optional(Integer),
   'admin-token': v.optional(v.string()),
+  help: v.optional(v.boolean()),
+});
+
+const ExportFlagsSchema = v.object({
+  out: v.optional(v.pipe(v.string(), v.minLength(1))),
+  dtype: v.optional(v.picklist(['F32', 'F16', 'I8'], 'Expected F32, F16 or I8'), DEFAULT_OPTIONS.weightsDtype),
+  'data-dir': v.optional(v.pipe(v.string(), v.minLength(1))),
   help: v.optional(v.boolean()),
 });
 
@@ -71,14 +94,17 @@ const processIo: CliIo = {
 const done = (exitCode: number): CliRun => ({ exitCode, stopped: Promise.resolve(), stop: async () => {} });
 
 /**
- * Runs `omnipersona-server` with `argv` (without the node and script paths).
+ * Runs `omnipersona-server` with `argv` (without the node and script paths): serves, or with
+ * `export-prior` as the first argument writes a prior file and finishes.
  * @example
  * ```ts
  * const run = await runCli(['--port', '0', '--data-dir', 'memory://']);
  * await run.stop();
+ * await runCli(['export-prior', '--out', 'public/omnipersona-prior.bin']);
  * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<CliRun> {
+  if (argv[0] === 'export-prior') return done(await exportPrior(argv.slice(1), io));
   let flags: v.InferOutput<typeof FlagsSchema>;
   try {
     const { values } = parseArgs({
@@ -100,9 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     if (!result.success) throw new Error(`Invalid option --${formatIssues(result.issues, 1)}`);
     flags = result.output;
   } catch (error) {
-    io.stderr(`omnipersona-server: ${error instanceof Error ? error.message : String(error)}`);
-    io.stderr('Run omnipersona-server --help for usage.');
-    return done(2);
+    return done(usageError(error, io));
   }
   if (flags.help) {
     io.stdout(CLI_USAGE);
@@ -134,6 +158,69 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stderr(`omnipersona-server: ${error instanceof Error ? error.message : String(error)}`);
     return done(usage ? 2 : 1);
   }
+}
+
+/**
+ * `export-prior`: writes the current model and catalog as a prior file (`core/sync/prior-file.ts`)
+ * and checks it reads back as the device will read it.
+ * @returns the exit status
+ */
+async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> {
+  let flags: v.InferOutput<typeof ExportFlagsSchema>;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string' },
+        dtype: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const result = v.safeParse(ExportFlagsSchema, values);
+    if (!result.success) throw new Error(`Invalid option --${formatIssues(result.issues, 1)}`);
+    flags = result.output;
+    if (!flags.help && flags.out === undefined) throw new Error('export-prior needs --out <file>');
+  } catch (error) {
+    return usageError(error, io);
+  }
+  if (flags.help || flags.out === undefined) {
+    io.stdout(CLI_USAGE);
+    return 0;
+  }
+  const out = flags.out;
+  let server: Awaited<ReturnType<typeof createSyncServer>> | undefined;
+  const partial = `${out}.${process.pid}.partial`;
+  try {
+    server = await createSyncServer({
+      dataDir: flags['data-dir'],
+      logger: { info: io.stdout, error: (message, error) => io.stderr(`${message}: ${String(error)}`) },
+    });
+    const bytes = await server.exportPrior(flags.dtype);
+    const prior = decodePriorFile(bytes, { maxBytes: 2 ** 31 });
+    await mkdir(dirname(out), { recursive: true });
+    // Written aside, then renamed: a web server serving `out` never sends half a file.
+    await writeFile(partial, bytes);
+    await rename(partial, out);
+    io.stdout(
+      `prior of model version ${prior.version} (catalog version ${prior.catalogVersion}, ${prior.items.length} items, ${flags.dtype}) written to ${out}: ${bytes.length} bytes`,
+    );
+    return 0;
+  } catch (error) {
+    await rm(partial, { force: true }).catch(() => {});
+    io.stderr(`omnipersona-server export-prior: ${error instanceof Error ? error.message : String(error)}`);
+    return error instanceof OmniPersonaError && error.code === 'INVALID_OPTIONS' ? 2 : 1;
+  } finally {
+    await server?.close().catch(() => {});
+  }
+}
+
+function usageError(error: unknown, io: CliIo): number {
+  io.stderr(`omnipersona-server: ${error instanceof Error ? error.message : String(error)}`);
+  io.stderr('Run omnipersona-server --help for usage.');
+  return 2;
 }
 
 function serving(server: { close(): Promise<void> }, url: string, io: CliIo): CliRun {

@@ -27,8 +27,9 @@ export interface SyncServerOptions {
   /** Embedding width of the model the server initialises for a new catalog. @default 32 */
   modelDim?: number;
   /**
-   * Operator token for `PUT /v1/catalog` and `PUT /v1/model` (`Authorization: Bearer <token>`).
-   * When unset, those routes answer 403 and only the host process (or the CLI) can publish.
+   * Operator token for `PUT /v1/catalog`, `PUT /v1/model` and `GET /v1/model/prior`
+   * (`Authorization: Bearer <token>`). When unset, those routes answer 403 and only the host process
+   * (or the CLI) can publish or export.
    */
   adminToken?: string;
   /** Largest update payload accepted, in bytes. @default 16 MiB */
@@ -51,7 +52,7 @@ const MiB = 1024 * 1024;
 export const SYNC_SERVER_DEFAULTS = {
   dataDir: './.omnipersona',
   roundSize: 20,
-  modelDim: 32,
+  modelDim: 64,
   maxUpdateBytes: 16 * MiB,
   maxModelBytes: 512 * MiB,
   maxCatalogBytes: 256 * MiB,

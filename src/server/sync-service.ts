@@ -3,6 +3,7 @@ import { Catalog, type CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, initialWeights, type ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
+import { encodePriorFile } from '../core/sync/prior-file.js';
 import {
   type CatalogDocument,
   MODEL_METADATA,
@@ -98,6 +99,30 @@ export class SyncService {
   }
 
   /**
+   * The current model and catalog as a prior file (`core/sync/prior-file.ts`), for the shop to serve
+   * with its static assets: devices that cannot reach this server start from it.
+   * @throws OmniPersonaError `MODEL_UNAVAILABLE` before the first model is published.
+   */
+  async prior(dtype: WireDtype): Promise<Uint8Array<ArrayBuffer>> {
+    // The catalog first: a catalog and the model grown for it are committed together, so the model
+    // read after it has a row for each of its items.
+    const catalog = await this.#store.currentCatalog();
+    const record = await this.#store.currentModel();
+    const stored = record && (await this.#store.modelWeights(record.version));
+    if (!record || !stored) {
+      throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No model is published yet: import a catalog first');
+    }
+    const prior = {
+      version: record.version,
+      catalogVersion: catalog?.version ?? 0,
+      config: record.config,
+      items: catalog?.items ?? [],
+      weights: decodeTensors(stored, { maxBytes: 2 ** 31 }).tensors,
+    };
+    return ownBuffer(encodePriorFile(prior, dtype));
+  }
+
+  /**
    * Merges normalised items into the catalog: known items keep their row and take the new metadata,
    * new items are appended. Starts the model, or grows it, when the catalog outgrows it.
    */
@@ -109,13 +134,18 @@ export class SyncService {
       size = merged.size;
       const next = [...merged.items];
       const changed = !state.catalog || JSON.stringify(next) !== JSON.stringify(state.catalog.items);
-      const target = { items: merged.size, categories: merged.categories.length };
+      const target = catalogRows(merged);
       const model = state.model;
-      if (!model) {
+      if (!model || !fitsSpec(model.config)) {
+        // No model yet, or one of an earlier model format whose tensors the devices no longer read.
         const config = { ...target, dim };
         return { catalog: next, model: { config, weights: initialWeights(config), updates: 0 } };
       }
-      if (target.items <= model.config.items && target.categories <= model.config.categories) {
+      if (
+        target.items <= model.config.items &&
+        target.categories <= model.config.categories &&
+        target.brands <= model.config.brands
+      ) {
         return changed ? { catalog: next } : {};
       }
       return this.#grown(state, { ...target, dim: model.config.dim }, changed ? next : undefined);
@@ -152,11 +182,11 @@ export class SyncService {
       if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Weights do not fit config: ${problem}`);
       const catalog = state.catalog && new Catalog(state.catalog.items);
       if (!catalog) return { model: { config: target, weights, updates: state.model?.updates ?? 0 } };
-      const rows = { items: catalog.size, categories: catalog.categories.length };
-      if (target.items > rows.items || target.categories > rows.categories) {
+      const rows = catalogRows(catalog);
+      if (target.items > rows.items || target.categories > rows.categories || target.brands > rows.brands) {
         throw new OmniPersonaError(
           'INVALID_PAYLOAD',
-          `Model has ${target.items} item and ${target.categories} category rows; catalog version ${state.catalog?.version} has ${rows.items} and ${rows.categories}`,
+          `Model has ${target.items} item, ${target.categories} category and ${target.brands} brand rows; catalog version ${state.catalog?.version} has ${rows.items}, ${rows.categories} and ${rows.brands}`,
         );
       }
       const grown = { ...rows, dim: target.dim };
@@ -221,6 +251,16 @@ export class SyncService {
     const model = { config, weights: growWeights(weights, config), updates: state.model.updates };
     return catalog ? { catalog, model } : { model };
   }
+}
+
+/** The table sizes a model needs for every row of `catalog`. */
+function catalogRows(catalog: Catalog): Omit<ModelConfig, 'dim'> {
+  return { items: catalog.size, categories: catalog.categories.length, brands: catalog.brands.length };
+}
+
+/** Whether a stored model's config is one of the current format (an earlier one had no brand table). */
+function fitsSpec(config: ModelConfig): boolean {
+  return v.is(ModelConfigSchema, config);
 }
 
 /** Narrows bytes to an `ArrayBuffer`-backed view (what responses take), copying only a shared buffer. */

@@ -11,10 +11,12 @@ const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 const JSON_OPTIONS = {
   site: v.pipe(v.string(), v.minLength(1)),
   endpoint: v.pipe(v.string(), v.minLength(1)),
+  prior: v.pipe(v.string(), v.minLength(1)),
   channel: v.pipe(v.string(), v.minLength(1)),
   consent: v.picklist(CONSENT_TIERS),
   backend: v.picklist(BACKENDS),
   trainAfterEvents: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  trainingBudgetMs: v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(60_000)),
   widgets: v.boolean(),
   botFilter: v.boolean(),
   modelWorker: v.boolean(),
@@ -36,12 +38,12 @@ const JSON_OPTIONS = {
  *
  * 1. An inline JSON config: `<script type="application/json" data-omnipersona-config>{…}</script>`
  *    anywhere in the page, or the element whose id the tag's `data-config` names. It holds the
- *    options below by their option names (`site`, `endpoint`, `channel`, `consent`, `backend`,
- *    `trainAfterEvents`, `widgets`, `botFilter`, `modelWorker`, `weightsDtype`, `cleaning`, `retention`) and
+ *    options below by their option names (`site`, `endpoint`, `prior`, `channel`, `consent`, `backend`,
+ *    `trainAfterEvents`, `trainingBudgetMs`, `widgets`, `botFilter`, `modelWorker`, `weightsDtype`, `cleaning`, `retention`) and
  *    `capture`, a
  *    {@link CaptureOptions} object.
- * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-channel`, `data-consent`,
- *    `data-backend`, `data-train-after`, `data-widgets="false"`, `data-bot-filter="false"`,
+ * 2. The tag's attributes, which win: `data-site`, `data-endpoint`, `data-prior`, `data-channel`, `data-consent`,
+ *    `data-backend`, `data-train-after`, `data-training-budget` (ms), `data-widgets="false"`, `data-bot-filter="false"`,
  *    `data-model-worker="false"`, and for capture
  *    `data-capture="false"` (all off), `data-capture="pages,products"` (only these parts) and
  *    `data-capture-exclude="dwell,scroll"` (all but these).
@@ -85,6 +87,7 @@ export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonal
   };
   set('site', attribute('site', data.site, JSON_OPTIONS.site));
   set('endpoint', attribute('endpoint', data.endpoint, JSON_OPTIONS.endpoint));
+  set('prior', attribute('prior', data.prior, JSON_OPTIONS.prior));
   set('channel', attribute('channel', data.channel, JSON_OPTIONS.channel));
   set('consent', attribute('consent', data.consent, JSON_OPTIONS.consent));
   set('backend', attribute('backend', data.backend, JSON_OPTIONS.backend));
@@ -92,10 +95,16 @@ export function readTagConfig(script: HTMLScriptElement | null): BrowserPersonal
     'trainAfterEvents',
     attribute('train-after', data.trainAfter, v.pipe(v.string(), v.toNumber(), JSON_OPTIONS.trainAfterEvents)),
   );
+  set(
+    'trainingBudgetMs',
+    attribute('training-budget', data.trainingBudget, v.pipe(v.string(), v.toNumber(), JSON_OPTIONS.trainingBudgetMs)),
+  );
   if (data.widgets === 'false') options.widgets = false;
   if (data.botFilter === 'false') options.botFilter = false;
   if (data.modelWorker === 'false') options.modelWorker = false;
   if (options.endpoint) options.endpoint = new URL(options.endpoint, location.href).href;
+  // Relative to the page, as written in its markup, not to wherever the app module was loaded from.
+  if (options.prior) options.prior = new URL(options.prior, location.href).href;
   options.capture = captureFromAttributes(options.capture ?? true, data.capture, data.captureExclude);
   return options;
 }

@@ -40,12 +40,19 @@ async function viewAndTrain(page: Page, url: string, products: CatalogEntry[], p
     await expect(page.locator('#product article')).toHaveAttribute('data-omnipersona-item', new RegExp(product.id));
   }
   const lastTraining = () => page.evaluate(() => window.omnipersona?.status?.().then((s) => s.lastTraining));
-  // While waiting, the page's problems are what the poll shows, so a timeout says why.
+  // A training that started before the last view saw fewer examples; the next one, after it, sees
+  // them all (n views, n − 1 next-item examples). While waiting, the page's problems are what the
+  // poll shows, so a timeout says why.
   await expect
-    .poll(async () => ((await lastTraining()) ? 'trained' : `not trained; page problems: ${problems.all.join('\n')}`), {
-      timeout: 60_000,
-    })
-    .toBe('trained');
+    .poll(
+      async () => {
+        const report = await lastTraining();
+        if (report && report.examples >= products.length - 1) return 'trained on every view';
+        return `${report ? `trained on ${report.examples} examples` : 'not trained'}; page problems: ${problems.all.join('\n')}`;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe('trained on every view');
   const report = await lastTraining();
   const status = await page.evaluate(() => window.omnipersona?.status?.());
   return { report, status };
@@ -55,6 +62,15 @@ async function viewAndTrain(page: Page, url: string, products: CatalogEntry[], p
 async function topForYou(page: Page): Promise<Array<{ id: string; category: string | undefined }>> {
   const recommendations = await page.evaluate(() => window.omnipersona?.recommend?.({ kind: 'for-you', count: 3 }));
   return (recommendations ?? []).map((pick) => ({ id: pick.item.id, category: pick.item.category[0] }));
+}
+
+/**
+ * Whether the picks follow a shopper who viewed only `category`: it comes first, and holds most of
+ * the picks. Not all: items of other categories that share a brand or price band with the viewed
+ * ones may rightly follow.
+ */
+function ledBy(categories: Array<string | undefined>, category: string): boolean {
+  return categories[0] === category && categories.filter((each) => each === category).length * 2 > categories.length;
 }
 
 async function demoCatalog(url: string): Promise<CatalogEntry[]> {
@@ -83,7 +99,10 @@ for (const { backend, category } of CASES) {
     });
     const products = (await demoCatalog(demo.url)).filter((item) => item.category[0] === category).slice(0, 3);
     expect(products).toHaveLength(3);
-    await serveDemoWithBackend(page, demo.url, backend);
+    // The GPUs here are software (SwiftShader): a step takes a second, so the 2 s default budget
+    // would end the run after two or three steps. A longer budget tests the backend, not its speed.
+    const budget = backend === 'webgpu' || backend === 'webgl' ? ' data-training-budget="8000"' : '';
+    await serveDemoWithBackend(page, demo.url, backend, budget);
 
     const { report, status } = await viewAndTrain(page, demo.url, products, problems);
     console.log(
@@ -103,7 +122,12 @@ for (const { backend, category } of CASES) {
     );
 
     const picks = await topForYou(page);
-    expect(picks.map((pick) => pick.category)).toEqual([category, category, category]);
+    expect(
+      ledBy(
+        picks.map((pick) => pick.category),
+        category,
+      ),
+    ).toBe(true);
     for (const product of products) expect(picks.map((pick) => pick.id)).not.toContain(product.id);
 
     expect(sent).toEqual([]);
@@ -168,7 +192,12 @@ for (const failure of WEBGPU_FAILURES) {
     expect(report?.loss).toBeLessThan(report?.initialLoss ?? Number.NaN);
 
     const picks = await topForYou(page);
-    expect(picks.map((pick) => pick.category)).toEqual(['Coffee', 'Coffee', 'Coffee']);
+    expect(
+      ledBy(
+        picks.map((pick) => pick.category),
+        'Coffee',
+      ),
+    ).toBe(true);
     for (const product of products) expect(picks.map((pick) => pick.id)).not.toContain(product.id);
     // A failed backend is not the page's problem: nothing is thrown, and the for-you widget fills.
     await expect(page.locator('#for-you[data-omnipersona-state="ready"] [data-omnipersona-card]')).toHaveCount(6);

@@ -17,7 +17,7 @@ const putModel = (url: string, headers: Record<string, string>) =>
   fetch(`${url}/v1/model`, {
     method: 'PUT',
     headers,
-    body: Buffer.from(encodeTensors(filledWeights({ items: 2, categories: 3, dim: 4 }, () => 0))),
+    body: Buffer.from(encodeTensors(filledWeights({ items: 2, categories: 3, brands: 1, dim: 4 }, () => 0))),
   });
 
 describe('operator routes', () => {

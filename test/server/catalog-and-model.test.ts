@@ -44,7 +44,7 @@ describe('catalog and model over HTTP', () => {
 
     const manifest = await getManifest(url);
     expect(manifest).toMatchObject({ version: 1, catalogVersion: 1, updates: 0 });
-    expect(manifest.config).toEqual({ items: 6, categories: 3, dim: 8 });
+    expect(manifest.config).toEqual({ items: 6, categories: 3, brands: 1, dim: 8 });
     expect(manifest.weights.F16).toBe('/v1/model/weights/1?dtype=F16');
   });
 
@@ -106,7 +106,11 @@ describe('catalog and model over HTTP', () => {
       modelVersion: 2,
     });
     const after = await getManifest(url);
-    expect(after).toMatchObject({ version: 2, catalogVersion: 2, config: { items: 8, categories: 4, dim: 8 } });
+    expect(after).toMatchObject({
+      version: 2,
+      catalogVersion: 2,
+      config: { items: 8, categories: 4, brands: 1, dim: 8 },
+    });
     const tensors = (await getWeights(url, after)).tensors;
     expect(Array.from(tensors.item_embedding?.data.subarray(0, 6 * 8) ?? [])).toEqual(
       Array.from(old.item_embedding?.data ?? []),
@@ -132,7 +136,7 @@ describe('catalog and model over HTTP', () => {
   });
 
   it('publishes operator weights with PUT /v1/model, growing them to the catalog', async () => {
-    const config = { items: 7, categories: 4, dim: 8 };
+    const config = { items: 7, categories: 4, brands: 1, dim: 8 };
     const weights = filledWeights(config, (i) => (i % 7) / 8);
     const body = encodeTensors(weights, { [MODEL_METADATA.config]: JSON.stringify(config) }, 'F16');
     const response = await fetch(`${url}/v1/model`, {
@@ -142,7 +146,7 @@ describe('catalog and model over HTTP', () => {
     });
     expect(response.status).toBe(200);
     const manifest = await getManifest(url);
-    expect(manifest).toMatchObject({ version: 3, config: { items: 8, categories: 4, dim: 8 } });
+    expect(manifest).toMatchObject({ version: 3, config: { items: 8, categories: 4, brands: 1, dim: 8 } });
     const served = (await getWeights(url, manifest)).tensors.item_embedding?.data ?? new Float32Array();
     expect(Array.from(served.subarray(0, 7 * 8))).toEqual(Array.from(weights.item_embedding?.data ?? []));
   });
@@ -154,9 +158,9 @@ describe('catalog and model over HTTP', () => {
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
         body: Buffer.from(body),
       });
-    const wrongDim = filledWeights({ items: 8, categories: 4, dim: 4 }, () => 0);
+    const wrongDim = filledWeights({ items: 8, categories: 4, brands: 1, dim: 4 }, () => 0);
     expect(await expectError(await put(encodeTensors(wrongDim)), 400, 'INVALID_PAYLOAD')).toMatch(/shape/);
-    const tooMany = { items: 9, categories: 4, dim: 8 };
+    const tooMany = { items: 9, categories: 4, brands: 1, dim: 8 };
     const body = encodeTensors(
       filledWeights(tooMany, () => 0),
       { [MODEL_METADATA.config]: JSON.stringify(tooMany) },

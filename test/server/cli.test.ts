@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePriorFile } from '../../src/core/sync/prior-file.js';
+import { createSyncServer } from '../../src/server/index.js';
 import { type CliIo, runCli } from '../../src/server/run-cli.js';
-import { getManifest, makeItems, tempDir } from './helpers.js';
+import { filledWeights, getManifest, makeItems, quiet, tempDir } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -46,7 +48,7 @@ describe('omnipersona-server CLI', () => {
   it('prints usage for --help', async () => {
     const { io, out } = fakeIo();
     expect((await runCli(['--help'], io)).exitCode).toBe(0);
-    expect(out.join('\n')).toMatch(/--round-size <n>[\s\S]*--admin-token/);
+    expect(out.join('\n')).toMatch(/--round-size <n>[\s\S]*--admin-token[\s\S]*export-prior[\s\S]*--out <file>/);
   });
 
   it.each([
@@ -81,7 +83,7 @@ describe('omnipersona-server CLI', () => {
     const url = run.url ?? '';
     expect(out).toContain(`omnipersona-server listening on ${url}`);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect((await getManifest(url)).config).toEqual({ items: 4, categories: 3, dim: 6 });
+    expect((await getManifest(url)).config).toEqual({ items: 4, categories: 3, brands: 1, dim: 6 });
     const put = await fetch(`${url}/v1/catalog`, {
       method: 'PUT',
       headers: { authorization: 'Bearer token-from-env', 'content-type': 'application/json' },
@@ -93,6 +95,65 @@ describe('omnipersona-server CLI', () => {
     await run.stopped;
     expect(out.at(-1)).toBe('omnipersona-server stopped');
     await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
+  });
+
+  it('export-prior writes the current model and catalog to a file that decodes to them', async () => {
+    const dataDir = join(dir, 'prior-data');
+    const server = await createSyncServer({ dataDir, modelDim: 4, logger: quiet });
+    await server.importCatalog(makeItems(5));
+    const older = await server.publishModel(
+      filledWeights({ items: 5, categories: 3, brands: 1, dim: 4 }, (i) => i / 7),
+    );
+    const weights = filledWeights(older.config, (i, name) => (name === 'item_bias' ? i : -i / 1000));
+    const manifest = await server.publishModel(weights);
+    await server.close();
+
+    const out = join(dir, 'public/omnipersona-prior.bin');
+    const f32 = fakeIo();
+    expect(
+      (await runCli(['export-prior', '--out', out, '--dtype', 'F32', '--data-dir', dataDir], f32.io)).exitCode,
+    ).toBe(0);
+    const bytes = await readFile(out);
+    const prior = decodePriorFile(bytes);
+    expect(prior.version).toBe(manifest.version);
+    expect(prior.config).toEqual(manifest.config);
+    expect(prior.catalogVersion).toBe(manifest.catalogVersion);
+    expect(prior.items.map((item) => item.id)).toEqual(makeItems(5).map((item) => item.id));
+    expect(prior.items[1]?.category).toEqual(['Bags', 'Totes']);
+    for (const [name, tensor] of Object.entries(weights)) {
+      expect([...(prior.weights[name]?.data ?? [])], name).toEqual([...tensor.data]);
+    }
+    expect(f32.out.at(-1)).toBe(
+      `prior of model version ${manifest.version} (catalog version 1, 5 items, F32) written to ${out}: ${bytes.length} bytes`,
+    );
+
+    // By default the weights are float16, as devices download them: about half the bytes.
+    const half = fakeIo();
+    expect((await runCli(['export-prior', '--out', out, '--data-dir', dataDir], half.io)).exitCode).toBe(0);
+    const small = decodePriorFile(await readFile(out));
+    expect(half.out.at(-1)).toContain('F16');
+    expect(small.weights.item_bias?.data[4]).toBe(4);
+    expect(small.weights.item_embedding?.data[3]).toBeCloseTo(-0.003, 5);
+    expect(await readdir(join(dir, 'public'))).toEqual(['omnipersona-prior.bin']);
+  });
+
+  it.each([
+    [['export-prior'], /export-prior needs --out <file>/],
+    [['export-prior', '--out', 'x.bin', '--dtype', 'F64'], /--dtype: Expected F32, F16 or I8/],
+    [['export-prior', '--out', 'x.bin', '--port', '80'], /Unknown option '--port'/],
+    [['export-prior', '--out', 'x.bin', 'stray'], /positional/],
+  ])('export-prior exits 2 with a clear message for bad flags %j', async (argv, message) => {
+    const { io, err } = fakeIo();
+    expect((await runCli(argv, io)).exitCode).toBe(2);
+    expect(err.join('\n')).toMatch(message);
+  });
+
+  it('export-prior exits 1 and writes nothing when no model is published', async () => {
+    const out = join(dir, 'empty/prior.bin');
+    const { io, err } = fakeIo();
+    expect((await runCli(['export-prior', '--out', out, '--data-dir', 'memory://'], io)).exitCode).toBe(1);
+    expect(err.join('\n')).toMatch(/export-prior: No model is published yet/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('keeps cli.ts an executable thin wrapper', () => {

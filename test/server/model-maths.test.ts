@@ -38,8 +38,8 @@ describe('clipWeights', () => {
 
 describe('growWeights', () => {
   it('keeps every existing row and initialises the new ones', () => {
-    const small = initialWeights({ items: 3, categories: 2, dim: 4 }, 7);
-    const config = { items: 5, categories: 3, dim: 4 };
+    const small = initialWeights({ items: 3, categories: 2, brands: 1, dim: 4 }, 7);
+    const config = { items: 5, categories: 3, brands: 1, dim: 4 };
     const grown = growWeights(small, config);
     const fresh = initialWeights(config);
     expect(grown.item_embedding?.shape).toEqual([5, 4]);
@@ -55,7 +55,7 @@ describe('growWeights', () => {
   });
 
   it('refuses to change the embedding width', () => {
-    const small = initialWeights({ items: 3, categories: 2, dim: 4 });
-    expect(() => growWeights(small, { items: 5, categories: 2, dim: 8 })).toThrow(/Cannot grow/);
+    const small = initialWeights({ items: 3, categories: 2, brands: 1, dim: 4 });
+    expect(() => growWeights(small, { items: 5, categories: 2, brands: 1, dim: 8 })).toThrow(/Cannot grow/);
   });
 });

@@ -4,7 +4,7 @@ import { federatedAverage } from '../../src/server/federated-average.js';
 import { createPgliteClient, IN_MEMORY, SqlSyncStore } from '../../src/server/index.js';
 import { filledWeights } from './helpers.js';
 
-const config = { items: 3, categories: 2, dim: 2 };
+const config = { items: 3, categories: 2, brands: 1, dim: 2 };
 const policy = { size: 4, aggregate: federatedAverage };
 
 describe('SqlSyncStore on PGlite', () => {

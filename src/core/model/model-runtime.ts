@@ -8,12 +8,15 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
 
 /**
- * A shopper's history as the model reads it: item rows and how much each counts
- * (event type and recency, computed by {@link historyInput}).
+ * A shopper's history as the model reads it, oldest first (computed by `historyInput()` of
+ * core/features/history): item rows, each step's signal row (its event kind and how long ago it
+ * happened, `signalRow()`), and the shopper's profile features.
  */
 export interface HistoryInput {
   items: Int32Array;
-  weights: Float32Array;
+  signals: Int32Array;
+  /** `PROFILE_INPUTS` values in [0, 1]; 0.5 each (unknown) when left out. */
+  profile?: Float32Array;
 }
 
 /** One next-item example: what the shopper had done, and what they did next. */
@@ -25,11 +28,30 @@ export interface TrainingExample {
 export interface TrainOptions {
   /** Passes over the examples. @default 5 */
   epochs?: number;
-  /** @default 0.05 */
+  /**
+   * `adam` adapts each weight's step; `sgd` steps along the gradient, so that an update touches the
+   * rows a shopper's events concern most (what federated averaging wants). @default 'adam'
+   */
+  optimizer?: 'adam' | 'sgd';
+  /** Step size. @default 0.002 */
   learningRate?: number;
   /** Stop after this many milliseconds even if epochs remain. @default 2000 */
   timeBudgetMs?: number;
+  /** Dropout rate on the history and the hidden layer while training. @default 0.5 */
+  dropout?: number;
+  /**
+   * Strength of the pull toward the weights the call started from, on the shared tensors: a
+   * fine-tune on one shopper's few events keeps the global model's knowledge. 0 for none. @default 0
+   */
+  stayNear?: number;
 }
+
+/**
+ * How a device fine-tunes the global model on one shopper's log: a few passes, gently, pulled
+ * toward the global weights. The offline evaluation measures the same settings (its personalisation
+ * mode).
+ */
+export const FINE_TUNE = { epochs: 5, learningRate: 0.005, stayNear: 0.1 } as const satisfies TrainOptions;
 
 export interface TrainReport {
   backend: BackendName;
@@ -42,10 +64,12 @@ export interface TrainReport {
   milliseconds: number;
 }
 
-/** Side features of every item row, fixed per catalog. */
+/** Side features of every item row, fixed per catalog; each array has `config.items` entries, 0 = unknown. */
 export interface ItemFeatures {
-  /** Category row of each item (0 = unknown), length = `config.items`. */
   categories: Int32Array;
+  brands: Int32Array;
+  /** Price band: 1–5 by price quintile within the item's top-level category. */
+  priceBands: Int32Array;
 }
 
 /**

@@ -10,33 +10,78 @@ export interface ModelConfig {
   items: number;
   /** Rows of the category table, including the "unknown" row 0. */
   categories: number;
+  /** Rows of the brand table, including the "unknown" row 0. */
+  brands: number;
   /** Embedding width. */
   dim: number;
 }
 
+/** Most recent item steps the model reads. */
+export const HISTORY_LENGTH = 50;
+
+/** Price bands: 0 unknown, then quintiles of price within the item's top-level category. */
+export const PRICE_BANDS = 6;
+
+/** What a step was, for the model: views and clicks, carts, purchases, ratings. */
+export const SIGNAL_KINDS = ['view', 'cart', 'purchase', 'rate'] as const;
+export type SignalKind = (typeof SIGNAL_KINDS)[number];
+
+/** How long before the moment of scoring a step happened: under an hour, a day, a week, 30 days, or longer. */
+export const RECENCY_LIMITS_MS = [3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000] as const;
+
+/** Rows of the signal table: one per kind and recency bucket. */
+export const SIGNALS = SIGNAL_KINDS.length * (RECENCY_LIMITS_MS.length + 1);
+
+/** The signal row of a step of `kind` that happened `age` milliseconds before scoring. */
+export function signalRow(kind: SignalKind, age: number): number {
+  const bucket = RECENCY_LIMITS_MS.findIndex((limit) => age < limit);
+  return SIGNAL_KINDS.indexOf(kind) * (RECENCY_LIMITS_MS.length + 1) + (bucket < 0 ? RECENCY_LIMITS_MS.length : bucket);
+}
+
+/** Length of the profile input: `profileFeatures()` of core/features/profile. */
+export const PROFILE_INPUTS = 10;
+
 interface TensorSpec {
   name: string;
   shape: number[];
-  init: 'normal' | 'zeros' | 'identity';
+  init: 'normal' | 'zeros';
   /** Standard deviation of the `normal` initialiser. */
   scale?: number;
+  /**
+   * Part of the shared model, averaged by federated learning; `false` for the shopper's own part,
+   * which stays on their devices.
+   */
+  global: boolean;
 }
 
 /**
- * Names and shapes of the model's tensors.
+ * Names and shapes of the model's tensors (src/ml/recommender-maths.ts writes out the maths).
  *
- * An item's vector is its own embedding plus its category's, so an item the model has never seen
- * starts from its category instead of from nothing. A shopper's vector is the weighted mean of the
- * vectors of the items in their history, projected; an item's score is its dot product with the
- * shopper's vector plus the item's bias (its popularity).
+ * An item's vector is its own embedding plus those of its category, brand and price band, so an
+ * item the model has never seen starts from its side features instead of from nothing. A shopper's
+ * history is read as item vectors plus a signal (the event's kind and recency) and a position; the
+ * most recent step attends over the others, and the result, with the profile features and the
+ * shopper's personal vector, passes a residual hidden layer into the shopper's vector. An item's
+ * score is its dot product with that vector plus the item's bias (its popularity).
  */
 export function modelSpec(config: ModelConfig): TensorSpec[] {
-  const { items, categories, dim } = config;
+  const { items, categories, brands, dim } = config;
+  const square = 1 / Math.sqrt(dim);
   return [
-    { name: 'item_embedding', shape: [items, dim], init: 'normal', scale: 0.05 },
-    { name: 'category_embedding', shape: [categories, dim], init: 'normal', scale: 0.3 },
-    { name: 'item_bias', shape: [items], init: 'zeros' },
-    { name: 'user_projection', shape: [dim, dim], init: 'identity' },
+    { name: 'item_embedding', shape: [items, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'category_embedding', shape: [categories, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'brand_embedding', shape: [brands, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'price_embedding', shape: [PRICE_BANDS, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'item_bias', shape: [items], init: 'zeros', global: true },
+    { name: 'position_embedding', shape: [HISTORY_LENGTH, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'signal_embedding', shape: [SIGNALS, dim], init: 'normal', scale: 0.05, global: true },
+    { name: 'query_weights', shape: [dim, dim], init: 'normal', scale: square, global: true },
+    { name: 'key_weights', shape: [dim, dim], init: 'normal', scale: square, global: true },
+    { name: 'output_weights', shape: [2 * dim, dim], init: 'normal', scale: 1 / Math.sqrt(2 * dim), global: true },
+    { name: 'hidden_weights', shape: [dim, dim], init: 'normal', scale: square, global: true },
+    { name: 'hidden_output_weights', shape: [dim, dim], init: 'normal', scale: 0.01 * square, global: true },
+    { name: 'profile_weights', shape: [PROFILE_INPUTS, dim], init: 'zeros', global: true },
+    { name: 'personal_vector', shape: [dim], init: 'zeros', global: false },
   ];
 }
 
@@ -48,9 +93,6 @@ export function initialWeights(config: ModelConfig, seed = 1): WeightSet {
     const data = new Float32Array(tensorSize(spec.shape));
     if (spec.init === 'normal') {
       for (let i = 0; i < data.length; i++) data[i] = gaussian(random) * (spec.scale ?? 0.05);
-    } else if (spec.init === 'identity') {
-      const size = spec.shape[0] ?? 0;
-      for (let i = 0; i < size; i++) data[i * size + i] = 1;
     }
     weights[spec.name] = { shape: spec.shape, data };
   }
@@ -72,4 +114,22 @@ export function checkWeights(weights: WeightSet, config: ModelConfig): string | 
     if (!tensor.data.every(Number.isFinite)) return `tensor "${spec.name}" holds a non-finite value`;
   }
   return undefined;
+}
+
+/**
+ * `weights` with the shopper's own tensors (those not `global` in {@link modelSpec}) zeroed: what a
+ * device may contribute to the shared model. Their personal part never leaves in an update.
+ */
+export function sharedPart(weights: WeightSet, config: ModelConfig): WeightSet {
+  const personal = new Set(
+    modelSpec(config)
+      .filter((spec) => !spec.global)
+      .map((spec) => spec.name),
+  );
+  return Object.fromEntries(
+    Object.entries(weights).map(([name, tensor]) => [
+      name,
+      personal.has(name) ? { shape: [...tensor.shape], data: new Float32Array(tensor.data.length) } : tensor,
+    ]),
+  );
 }

@@ -21,8 +21,9 @@ import { Emitter } from '../emitter.js';
 import { describeValue, OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import { eventItems, type PageContext, type TrackedEvent } from '../event.js';
 import { itemSteps, trainingExamples } from '../features/history.js';
-import { computeProfile } from '../features/profile.js';
+import { computeProfile, profileFeatures } from '../features/profile.js';
 import type { ModelRuntime, TrainReport } from '../model/model-runtime.js';
+import { fetchPriorFile } from '../sync/prior-file.js';
 import { SyncClient } from '../sync/sync-client.js';
 import { EventRecorder } from './event-recorder.js';
 import { Impressions } from './impressions.js';
@@ -37,6 +38,11 @@ export interface PersonalizerPlatform {
   kv: KeyValueStore;
   /** Present when the SDK has an endpoint to talk to. */
   transport?: Transport;
+  /**
+   * Fetches the shop's own static files (the `prior` option): request paths are URLs, absolute or
+   * relative to the page. Without it the `prior` option is refused.
+   */
+  assets?: Transport;
   loadRuntime: () => Promise<ModelRuntime>;
   scheduleIdle: IdleScheduler;
   now: () => number;
@@ -68,6 +74,11 @@ export interface CorePersonalizer extends Personalizer {
 /** Builds a personalizer from options and platform adapters. Platform entries wrap this. */
 export function createCorePersonalizer(options: PersonalizerOptions, platform: PersonalizerPlatform): CorePersonalizer {
   const config = resolveOptions(options);
+  const assets = platform.assets;
+  const priorUrl = config.prior;
+  if (priorUrl !== undefined && !assets) {
+    throw new OmniPersonaError('INVALID_OPTIONS', `prior is set to ${priorUrl}, but this platform cannot fetch files`);
+  }
   const cap = consentCap(platform.privacySignals?.());
   let consent: ConsentTier = capConsent(requireConsentTier(config.consent), cap);
   const canStore = () => consentAllows(consent, 'store');
@@ -83,11 +94,13 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     catalog,
     loadRuntime: platform.loadRuntime,
     ...(client ? { client } : {}),
+    ...(priorUrl !== undefined && assets ? { prior: () => fetchPriorFile(assets, priorUrl) } : {}),
     canPull: () => consentAllows(consent, 'pull'),
     canStore,
     offlineDim: config.offlineModelDim,
     weightsDtype: config.weightsDtype,
     now: platform.now,
+    report,
   });
 
   let newItemEvents = 0;
@@ -163,7 +176,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const run = async () => {
       const events = await history();
       await model.ready();
-      const examples = trainingExamples(itemSteps(events, catalog, model.rows));
+      const profile = profileFeatures(computeProfile(events, catalog));
+      const examples = trainingExamples(itemSteps(events, catalog, model.rows), profile);
       if (examples.length === 0) return undefined;
       const result = await model.train(examples, config.trainingBudgetMs);
       lastTraining = result;
@@ -313,7 +327,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     lastTraining = message.report;
     emitter.emit('changed', { reason: 'trained' });
   });
-  if (client && consentAllows(consent, 'pull')) {
+  if ((client || priorUrl !== undefined) && consentAllows(consent, 'pull')) {
     platform.scheduleIdle(() => {
       model.ready().catch((error: unknown) => report(error, 'Loading the model failed'));
     });

@@ -1,9 +1,17 @@
 import type { KeyValueStore } from '../adapters.js';
 import { Catalog, type CatalogItem } from '../catalog.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
-import type { HistoryInput, ModelRuntime, TrainingExample, TrainReport } from '../model/model-runtime.js';
-import { initialWeights, type ModelConfig } from '../model/model-spec.js';
+import {
+  FINE_TUNE,
+  type HistoryInput,
+  type ItemFeatures,
+  type ModelRuntime,
+  type TrainingExample,
+  type TrainReport,
+} from '../model/model-runtime.js';
+import { initialWeights, type ModelConfig, PRICE_BANDS, sharedPart } from '../model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../model/weights.js';
+import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
 
@@ -22,6 +30,11 @@ interface StoredModel {
   /** Training examples seen since the last pushed update. */
   examplesSinceUpdate: number;
   etag?: string;
+  /**
+   * Started from the shop's prior file, not from weights the server sent: the next pull replaces it
+   * even at the same version, and no update is computed against it (see {@link ModelManager.pull}).
+   */
+  fromPrior?: true;
 }
 
 export interface ModelManagerDeps {
@@ -29,6 +42,12 @@ export interface ModelManagerDeps {
   catalog: Catalog;
   loadRuntime: () => Promise<ModelRuntime>;
   client?: SyncClient;
+  /** Downloads the shop's prior file; absent without the `prior` option. */
+  prior?: () => Promise<PriorFile>;
+  /**
+   * Whether consent allows downloading what the shop publishes for every shopper: the server's global
+   * model and catalog, and the prior. Neither request carries anything about the shopper.
+   */
   canPull: () => boolean;
   /** Whether consent allows keeping weights in storage; without it the model lives in memory only. */
   canStore: () => boolean;
@@ -36,6 +55,8 @@ export interface ModelManagerDeps {
   /** The encoding of the global weights to download. */
   weightsDtype: WireDtype;
   now: () => number;
+  /** Hears failures the manager recovers from (an unusable prior), through the personalizer's `error` event. */
+  report: (error: unknown, context: string) => void;
 }
 
 /** After a failed load, the next attempt waits this long, doubling up to {@link MAX_RETRY_MS}. */
@@ -43,8 +64,8 @@ const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 10 * 60_000;
 
 /**
- * Owns the model's lifecycle on the device: where its weights come from (stored, server or built
- * locally), training, persistence, and the update that goes back to the server.
+ * Owns the model's lifecycle on the device: where its weights come from (stored, server, the shop's
+ * prior file, or built locally), training, persistence, and the update that goes back to the server.
  */
 export class ModelManager {
   readonly #deps: ModelManagerDeps;
@@ -100,10 +121,20 @@ export class ModelManager {
     return runtime.score(history);
   }
 
+  /**
+   * Fine-tunes on the shopper's examples (their whole log, which is the source of truth). From a
+   * global model, every run starts again from the global weights and stays near them, so the
+   * personal model is always the global one plus what this log teaches, and never drifts away over
+   * many runs. A model built on the device has nothing to stay near: it keeps learning from where it
+   * is.
+   */
   async train(examples: TrainingExample[], timeBudgetMs: number): Promise<TrainReport> {
     const runtime = await this.ready();
     const state = this.#requireState();
-    const report = await runtime.train(examples, { timeBudgetMs });
+    if (state.version > 0) {
+      await runtime.load(state.config, decodeTensors(state.base).tensors, this.#features(state.config));
+    }
+    const report = await runtime.train(examples, state.version > 0 ? { ...FINE_TUNE, timeBudgetMs } : { timeBudgetMs });
     state.personal = encodeTensors(await runtime.weights());
     state.examplesSinceUpdate += examples.length;
     await this.#persist(state);
@@ -113,6 +144,12 @@ export class ModelManager {
   /**
    * Fetches a newer global model when there is one and switches to it. The personal fine-tune is
    * redone from the event log by the caller, so nothing the shopper did is lost.
+   *
+   * A model started from the prior is replaced even when the server's version is the prior's: the
+   * server checks an update's base by version number only, and nothing proves that the server's
+   * version N is the model the prior was exported at (another database, one reset since). Updates
+   * are computed only against weights this server sent, so one is never averaged against a base it
+   * was not trained from.
    * @returns whether a new version was loaded
    */
   async pull(): Promise<boolean> {
@@ -121,7 +158,7 @@ export class ModelManager {
     await this.ready();
     const state = this.#requireState();
     const fresh = await client.manifest(state.etag);
-    if (!fresh || fresh.manifest.version === state.version) return false;
+    if (!fresh || (fresh.manifest.version === state.version && !state.fromPrior)) return false;
     const document = await client.catalog();
     const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
     const next = this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
@@ -132,10 +169,13 @@ export class ModelManager {
   /** The difference from the global base, with how many examples it learned from; undefined when nothing new. */
   async pendingUpdate(): Promise<{ delta: WeightSet; baseVersion: number; examples: number } | undefined> {
     const state = this.#state;
-    if (!state || state.version === 0 || state.examplesSinceUpdate === 0) return undefined;
+    // A model built on the device, or started from the prior, has no base the server vouches for.
+    if (!state || state.version === 0 || state.fromPrior || state.examplesSinceUpdate === 0) return undefined;
     const base = decodeTensors(state.base).tensors;
     const personal = decodeTensors(state.personal).tensors;
-    return { delta: subtractWeights(personal, base), baseVersion: state.version, examples: state.examplesSinceUpdate };
+    // The shopper's personal tensors stay on the device: the server sees zeros there.
+    const delta = sharedPart(subtractWeights(personal, base), state.config);
+    return { delta, baseVersion: state.version, examples: state.examplesSinceUpdate };
   }
 
   async markUpdateSent(): Promise<void> {
@@ -185,12 +225,43 @@ export class ModelManager {
   async #load(): Promise<ModelRuntime> {
     const pending = this.#pending;
     this.#pending = undefined;
-    let state = pending ?? (this.#deps.canStore() ? await this.#deps.kv.get<StoredModel>(MODEL_KEY) : undefined);
-    if (!state && this.#deps.client && this.#deps.canPull()) {
+    const stored = pending ?? (this.#deps.canStore() ? await this.#deps.kv.get<StoredModel>(MODEL_KEY) : undefined);
+    if (stored) {
+      // A model built on the device is a stand-in: the prior takes over once it can be read (a
+      // server model arrives by pull()). The log retrains it at the next run.
+      const prior = stored.version === 0 ? await this.#fromPrior() : undefined;
+      try {
+        return await this.#activate(prior ?? stored);
+      } catch (error) {
+        // Weights of an earlier model format: start again from the server's model, or a local one.
+        if (!(error instanceof OmniPersonaError && error.code === 'INVALID_PAYLOAD')) throw error;
+      }
+    }
+    let state: StoredModel | undefined;
+    if (this.#deps.client && this.#deps.canPull()) {
       state = await this.#fromServer(this.#deps.client).catch(() => undefined);
     }
+    state ??= await this.#fromPrior();
     state ??= this.#offline();
     return this.#activate(state);
+  }
+
+  /**
+   * The shop's prior file, when one is configured and consent allows downloads. A prior that cannot
+   * be fetched or read is reported, and the caller falls back to a model built on the device.
+   */
+  async #fromPrior(): Promise<StoredModel | undefined> {
+    const fetchPrior = this.#deps.prior;
+    if (!fetchPrior || !this.#deps.canPull()) return undefined;
+    try {
+      const prior = await fetchPrior();
+      const state = this.#stateFrom(prior.version, prior.config, prior.items, prior.weights);
+      state.fromPrior = true;
+      return state;
+    } catch (error) {
+      this.#deps.report(error, 'The prior could not be used; the model is built on the device');
+      return undefined;
+    }
   }
 
   async #fromServer(client: SyncClient): Promise<StoredModel> {
@@ -207,7 +278,12 @@ export class ModelManager {
     if (catalog.size === 0) {
       throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No server model and no known items to build one from');
     }
-    const config = { items: catalog.size, categories: catalog.categories.length, dim: this.#deps.offlineDim };
+    const config = {
+      items: catalog.size,
+      categories: catalog.categories.length,
+      brands: catalog.brands.length,
+      dim: this.#deps.offlineDim,
+    };
     return this.#stateFrom(0, config, [...catalog.items], initialWeights(config));
   }
 
@@ -236,17 +312,34 @@ export class ModelManager {
     const ordered = new Catalog(state.catalogItems);
     for (const item of this.#deps.catalog.items) ordered.upsert(item);
     this.#deps.catalog.replaceWith(ordered);
-    const categories = new Int32Array(state.config.items);
-    const known = this.#deps.catalog.itemCategories();
-    for (let row = 0; row < categories.length; row++) {
-      categories[row] = Math.min(known[row] ?? 0, state.config.categories - 1);
-    }
     const runtime = this.#runtime ?? (await this.#deps.loadRuntime());
-    await runtime.load(state.config, decodeTensors(state.personal).tensors, { categories });
+    await runtime.load(state.config, decodeTensors(state.personal).tensors, this.#features(state.config));
     this.#runtime = runtime;
     this.#state = state;
     await this.#persist(state);
     return runtime;
+  }
+
+  /**
+   * The side features of the model's rows from the catalog. A category or brand the model has no
+   * row for yet (it appeared after the model was built) reads as unknown until the server's next
+   * model grows its table.
+   */
+  #features(config: ModelConfig): ItemFeatures {
+    const catalog = this.#deps.catalog;
+    const known = (values: Int32Array, rows: number) => {
+      const fitted = new Int32Array(config.items);
+      for (let row = 0; row < fitted.length; row++) {
+        const value = values[row] ?? 0;
+        fitted[row] = value < rows ? value : 0;
+      }
+      return fitted;
+    };
+    return {
+      categories: known(catalog.itemCategories(), config.categories),
+      brands: known(catalog.itemBrands(), config.brands),
+      priceBands: known(catalog.itemPriceBands(), PRICE_BANDS),
+    };
   }
 
   async #persist(state: StoredModel): Promise<void> {

@@ -47,8 +47,23 @@ export interface PersonalizerOptions {
   trainingBudgetMs?: number;
   /** Push a model update after each training run when consent allows it. @default true */
   syncAfterTraining?: boolean;
-  /** Embedding width of a model built on the device when no server model is available. @default 16 */
+  /** Embedding width of a model built on the device when no server model or prior is available. @default 16 */
   offlineModelDim?: number;
+  /**
+   * URL of a prior file served with the shop's own static assets (absolute, or relative to the
+   * page), written by `omnipersona-server export-prior`: the global model, its config and catalog at
+   * the version it was exported. A device with no stored model starts from it when the sync server
+   * cannot be reached or no `endpoint` is set, instead of from a model built on the device; a prior
+   * that cannot be fetched or read is reported through `on('error')` and the device builds its own.
+   * Fetched like the server's global model: under every consent tier but `none`, without cookies, and
+   * carrying nothing about the shopper. Once the server answers, `sync()` replaces it with the
+   * server's current model; no update is ever computed against the prior.
+   * @example
+   * ```ts
+   * createPersonalizer({ endpoint: 'https://sync.my-shop.example', prior: '/omnipersona-prior.bin' });
+   * ```
+   */
+  prior?: string;
   /**
    * How the global model's weights are downloaded: `F32` as published, `F16` at half the bytes, or
    * `I8` (one byte per weight and a scale per tensor) at a quarter. The accuracy each costs is
@@ -68,14 +83,15 @@ export interface PersonalizerOptions {
   retention?: RetentionOptions;
 }
 
-export type ResolvedOptions = Required<Omit<PersonalizerOptions, 'endpoint' | 'cleaning' | 'retention'>> & {
+export type ResolvedOptions = Required<Omit<PersonalizerOptions, 'endpoint' | 'prior' | 'cleaning' | 'retention'>> & {
   endpoint?: string;
+  prior?: string;
   cleaning: Required<CleaningOptions>;
   retention: Required<RetentionOptions>;
 };
 
 /** Every default, in one place. */
-export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'endpoint'> = {
+export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'endpoint' | 'prior'> = {
   site: 'default',
   channel: 'web',
   consent: 'on-device',
@@ -109,7 +125,8 @@ const MINIMUM: Record<keyof CleaningOptions | keyof RetentionOptions, number> = 
 
 /**
  * Fills in the defaults.
- * @throws OmniPersonaError `INVALID_OPTIONS` when a cleaning or retention bound is not a number in range.
+ * @throws OmniPersonaError `INVALID_OPTIONS` when a cleaning or retention bound is not a number in range,
+ * `weightsDtype` is not a wire dtype, or `prior` is not a URL string.
  */
 export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
   const resolved = {
@@ -122,6 +139,12 @@ export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
     throw new OmniPersonaError(
       'INVALID_OPTIONS',
       `weightsDtype must be 'F32', 'F16' or 'I8', received ${describeValue(resolved.weightsDtype)}`,
+    );
+  }
+  if (resolved.prior !== undefined && (typeof resolved.prior !== 'string' || resolved.prior.trim() === '')) {
+    throw new OmniPersonaError(
+      'INVALID_OPTIONS',
+      `prior must be the URL of a prior file, received ${describeValue(resolved.prior)}`,
     );
   }
   for (const [group, values] of [

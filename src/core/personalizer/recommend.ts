@@ -3,7 +3,8 @@ import { OmniPersonaError } from '../errors.js';
 import { eventItems, type TrackedEvent } from '../event.js';
 import { cartOf } from '../features/cart.js';
 import { historyInput, itemSteps } from '../features/history.js';
-import { computeProfile } from '../features/profile.js';
+import { computeProfile, profileFeatures } from '../features/profile.js';
+import type { SignalKind } from '../model/model-spec.js';
 import { rankItems } from '../ranking.js';
 import { parseRecommendRequest, type Recommendation, type RecommendRequest } from '../recommend-request.js';
 import type { Impressions } from './impressions.js';
@@ -52,7 +53,12 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
     if (request.item !== undefined && !anchor) {
       throw new OmniPersonaError('NOT_FOUND', `Item "${request.item}" is not in the catalog`);
     }
-    const scores = await scoreOrFallback(request.kind === 'trending' ? [] : anchor ? [anchor] : undefined, events);
+    // Similar items follow a view of the anchor; items bought together follow its purchase.
+    const anchorKind = request.kind === 'bought-together' ? 'purchase' : 'view';
+    const scores = await scoreOrFallback(
+      request.kind === 'trending' ? [] : anchor ? [{ item: anchor, kind: anchorKind }] : undefined,
+      events,
+    );
     const excluded = new Set([...purchased, ...leftOut]);
     if (anchor) excluded.add(anchor.id);
     if (request.excludeViewed ?? request.kind === 'for-you') {
@@ -75,17 +81,28 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
    * Model scores for a history (the shopper's own when `items` is undefined). When the model cannot
    * load, ranks by the shopper's category interest instead, so widgets still fill.
    */
-  async function scoreOrFallback(items: CatalogItem[] | undefined, events: TrackedEvent[]): Promise<Float32Array> {
+  async function scoreOrFallback(
+    items: Array<{ item: CatalogItem; kind: SignalKind }> | undefined,
+    events: TrackedEvent[],
+  ): Promise<Float32Array> {
     // Under `none` there is no history to personalise with, and nothing is downloaded.
     if (!canStore()) return interestScores(events);
     try {
       await model.ready();
+      const time = now();
       const history = items
-        ? {
-            items: Int32Array.from(items, (item) => catalog.indexOf(item.id) ?? 0),
-            weights: new Float32Array(items.length).fill(1),
-          }
-        : historyInput(itemSteps(events, catalog, model.rows), now());
+        ? historyInput(
+            // An item newer than the model has no row yet: the history is then empty.
+            items
+              .map(({ item, kind }) => ({ item: catalog.indexOf(item.id) ?? model.rows, kind, time }))
+              .filter((step) => step.item < model.rows),
+            time,
+          )
+        : historyInput(
+            itemSteps(events, catalog, model.rows),
+            time,
+            profileFeatures(computeProfile(events, catalog, time)),
+          );
       const scores = await model.score(history);
       const all = new Float32Array(catalog.size).fill(Number.NEGATIVE_INFINITY);
       all.set(scores.subarray(0, catalog.size));

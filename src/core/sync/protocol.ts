@@ -16,6 +16,8 @@ export const ROUTES = {
   model: '/v1/model',
   /** `GET ${modelWeights}/${version}?dtype=F32|F16|I8`; `PUT ${model}` publishes (operator token). */
   modelWeights: '/v1/model/weights',
+  /** `GET ${modelPrior}?dtype=F32|F16|I8` (operator token): the current model and catalog as a prior file. */
+  modelPrior: '/v1/model/prior',
   updates: '/v1/updates',
 } as const;
 
@@ -37,11 +39,14 @@ export const MODEL_METADATA = {
   catalogVersion: 'omnipersona.catalog_version',
   /** `ModelConfig` as JSON; optional on `PUT /v1/model`, where it defaults to the current config. */
   config: 'omnipersona.config',
+  /** The catalog's items as a JSON array in row order; only in a prior file (`core/sync/prior-file.ts`). */
+  catalog: 'omnipersona.catalog',
 } as const;
 
 export const ModelConfigSchema = v.object({
   items: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000_000)),
   categories: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)),
+  brands: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
   dim: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
 }) satisfies v.GenericSchema<unknown, ModelConfig>;
 

@@ -1,6 +1,7 @@
 import { vValidator } from '@hono/valibot-validator';
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { DEFAULT_OPTIONS } from '../../core/personalizer/options.js';
 import { ROUTES } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
 import { bodyLimit } from '../body-limit.js';
@@ -13,6 +14,10 @@ const VersionParamSchema = v.object({
   version: v.pipe(v.string(), v.digits(), v.maxLength(9), v.transform(Number)),
 });
 const WeightsQuerySchema = v.object({ dtype: v.optional(v.picklist(['F32', 'F16', 'I8']), 'F32') });
+/** A prior defaults to the encoding devices download by default (the SDK's `weightsDtype`). */
+const PriorQuerySchema = v.object({
+  dtype: v.optional(v.picklist(['F32', 'F16', 'I8']), DEFAULT_OPTIONS.weightsDtype),
+});
 
 const invalid = (
   result: { success: boolean; issues?: readonly v.BaseIssue<unknown>[] },
@@ -23,7 +28,9 @@ const invalid = (
 
 /**
  * `GET /v1/model` (manifest, revalidated by ETag), `GET /v1/model/weights/:version?dtype=` (immutable
- * safetensors bytes) and `PUT /v1/model` (operator; safetensors body, config in metadata or current).
+ * safetensors bytes), `PUT /v1/model` (operator; safetensors body, config in metadata or current) and
+ * `GET /v1/model/prior?dtype=` (operator: the current model and catalog as a prior file, built per
+ * request, hence behind the token).
  */
 export function modelRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
   return new Hono()
@@ -47,5 +54,11 @@ export function modelRoutes(service: SyncService, options: ResolvedSyncServerOpt
     .put(ROUTES.model, adminAuth(options.adminToken), bodyLimit(options.maxModelBytes), async (c) => {
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       return c.json(await service.publishModelPayload(bytes));
-    });
+    })
+    .get(ROUTES.modelPrior, adminAuth(options.adminToken), vValidator('query', PriorQuerySchema, invalid), async (c) =>
+      c.body(await service.prior(c.req.valid('query').dtype), 200, {
+        'Content-Type': 'application/octet-stream',
+        'Cache-Control': 'no-store',
+      }),
+    );
 }

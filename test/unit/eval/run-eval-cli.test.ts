@@ -41,8 +41,16 @@ function popularTargetDataSet(): string {
 const tiny: EvalSettings = {
   users: 120,
   dim: 8,
-  centralized: { epochs: 40, learningRate: 0.05 },
-  federated: { rounds: 30, clientsPerRound: 16, localEpochs: 5, localLearningRate: 0.05, maxUpdateNorm: 10 },
+  centralized: { epochs: 40, learningRate: 0.01 },
+  federated: {
+    rounds: 150,
+    clientsPerRound: 16,
+    local: { optimizer: 'sgd', epochs: 2, learningRate: 0.5, dropout: 0 },
+    maxUpdateNorm: 10,
+    server: { learningRate: 0.05, beta1: 0.9, beta2: 0.99, tau: 0.001 },
+    logEvery: 10,
+  },
+  personalizationUsers: 0,
   scoreBatch: 32,
 };
 
@@ -155,7 +163,8 @@ describe('npm run eval', () => {
     [['--modes', 'popularity'], /Missing --data/u],
     [['--data', 'tiny.txt', '--modes', 'popularity,best'], /Invalid option --modes.*Expected modes among/u],
     [['--data', 'tiny.txt', '--seed', '-3'], /seed|Option/u],
-    [['--data', 'tiny.txt', '--epochs', '3'], /Unknown option '--epochs'/u],
+    [['--data', 'tiny.txt', '--epochs', 'three'], /Invalid option --epochs/u],
+    [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);
     expect(await runEvalCli(argv, io, { full: tiny, quick: tiny })).toBe(2);

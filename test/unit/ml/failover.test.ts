@@ -1,14 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { initialWeights } from '../../../src/core/model/model-spec.js';
+import type { HistoryInput, ItemFeatures } from '../../../src/core/model/model-runtime.js';
+import { initialWeights, type ModelConfig, signalRow } from '../../../src/core/model/model-spec.js';
 import { createModelRuntime } from '../../../src/ml/index.js';
 
 // Its own file: it removes the wasm backend from TF.js for the rest of the process.
-const config = { items: 12, categories: 3, dim: 4 };
-const features = { categories: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 2)) };
-const history = { items: Int32Array.from([1, 3]), weights: Float32Array.from([1, 2]) };
+const config: ModelConfig = { items: 12, categories: 3, brands: 4, dim: 4 };
+const features: ItemFeatures = {
+  categories: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 2)),
+  brands: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 3)),
+  priceBands: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 5)),
+};
+const history: HistoryInput = {
+  items: Int32Array.from([1, 3]),
+  signals: Int32Array.from([signalRow('view', 86_400_000), signalRow('cart', 60_000)]),
+};
 const examples = Array.from({ length: 30 }, (_, i) => ({
-  history: { items: Int32Array.from([i % 12]), weights: Float32Array.from([1]) },
+  history: { items: Int32Array.from([i % 12]), signals: Int32Array.from([signalRow('view', 0)]) },
   target: (i + 2) % 12,
 }));
 

@@ -1,21 +1,87 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { TrainingExample } from '../../../src/core/model/model-runtime.js';
-import { initialWeights, type ModelConfig } from '../../../src/core/model/model-spec.js';
+import type { HistoryInput, ItemFeatures, TrainingExample } from '../../../src/core/model/model-runtime.js';
+import {
+  HISTORY_LENGTH,
+  initialWeights,
+  type ModelConfig,
+  PROFILE_INPUTS,
+  SIGNALS,
+  signalRow,
+} from '../../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../../src/core/model/weights.js';
 import { gaussian, seededRandom } from '../../../src/core/random.js';
-import { lossAndGradients, type RecommenderParams, scores } from '../../../src/ml/recommender-maths.js';
+import {
+  dropoutMasks,
+  lossAndGradients,
+  type RecommenderGradients,
+  type RecommenderParams,
+  type SequenceBatch,
+} from '../../../src/ml/recommender-maths.js';
+import { RecommenderModel } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
-import { historyRow, referenceLoss, referenceScores } from './reference-recommender.js';
+import {
+  type ReferenceDropout,
+  type ReferenceWeights,
+  referenceLoss,
+  referenceScores,
+} from './reference-recommender.js';
 
-const config: ModelConfig = { items: 6, categories: 3, dim: 3 };
-// Items 0, 2 and 5 share category 1: their gradients must add up in the category row.
-const categories = Int32Array.from([1, 2, 1, 0, 2, 1]);
+const config: ModelConfig = { items: 6, categories: 3, brands: 3, dim: 3 };
+// Shared side features, so that gradients must add up in their rows: items 0, 2 and 5 share category
+// 1; items 1, 3 and 4 brand 1; items 0 and 2 price band 3, items 1 and 5 band 1. Row 0 is "unknown".
+const features: ItemFeatures = {
+  categories: Int32Array.from([1, 2, 1, 0, 2, 1]),
+  brands: Int32Array.from([0, 1, 2, 1, 1, 0]),
+  priceBands: Int32Array.from([3, 1, 3, 0, 5, 1]),
+};
+
+/** The spec name of each gradient. */
+const NAMES = {
+  itemEmbedding: 'item_embedding',
+  categoryEmbedding: 'category_embedding',
+  brandEmbedding: 'brand_embedding',
+  priceEmbedding: 'price_embedding',
+  itemBias: 'item_bias',
+  positionEmbedding: 'position_embedding',
+  signalEmbedding: 'signal_embedding',
+  queryWeights: 'query_weights',
+  keyWeights: 'key_weights',
+  outputWeights: 'output_weights',
+  hiddenWeights: 'hidden_weights',
+  hiddenOutputWeights: 'hidden_output_weights',
+  profileWeights: 'profile_weights',
+  personalVector: 'personal_vector',
+} as const satisfies Record<keyof RecommenderGradients, string>;
+
+/** A history of the given item rows, with random signals and, unless `neutral`, a random profile. */
+function history(items: number[], seed: number, neutral = false): HistoryInput {
+  const random = seededRandom(seed);
+  const input: HistoryInput = {
+    items: Int32Array.from(items),
+    signals: Int32Array.from(items, () => Math.floor(random() * SIGNALS)),
+  };
+  if (!neutral) input.profile = Float32Array.from({ length: PROFILE_INPUTS }, () => random());
+  return input;
+}
+
+// Histories of 0, 1, 4 and all HISTORY_LENGTH steps (so that every position row is used), one
+// without a profile; items repeat within a history.
 const examples: TrainingExample[] = [
-  { history: { items: Int32Array.from([0, 1, 0]), weights: Float32Array.from([1, 3, 0.5]) }, target: 2 },
-  { history: { items: Int32Array.from([4]), weights: Float32Array.from([2]) }, target: 4 },
-  { history: { items: Int32Array.from([]), weights: Float32Array.from([]) }, target: 5 },
-  { history: { items: Int32Array.from([3, 5, 2]), weights: Float32Array.from([0.2, 1, 1]) }, target: 0 },
+  { history: history([0, 1, 0, 4], 1), target: 2 },
+  {
+    history: { items: Int32Array.from([4]), signals: Int32Array.from([signalRow('cart', 7_200_000)]) },
+    target: 4,
+  },
+  { history: history([], 3), target: 5 },
+  { history: history([3, 5, 2, 2], 4, true), target: 0 },
+  {
+    history: history(
+      Array.from({ length: HISTORY_LENGTH }, (_, k) => (k * 5) % 6),
+      5,
+    ),
+    target: 3,
+  },
 ];
 
 /** Non-trivial weights: every tensor random, so that no gradient vanishes by construction. */
@@ -29,34 +95,105 @@ function randomWeights(): WeightSet {
 }
 
 function toParams(weights: WeightSet): RecommenderParams {
-  const tensor = (name: string) => {
+  const tensor = <T extends tf.Tensor>(name: string) => {
     const { data, shape } = weights[name] as { data: Float32Array; shape: number[] };
-    return tf.tensor(data, shape);
+    return tf.tensor(data, shape, 'float32') as T;
   };
+  const trained = Object.fromEntries(Object.entries(NAMES).map(([key, name]) => [key, tensor(name)]));
   return {
-    itemEmbedding: tensor('item_embedding') as tf.Tensor2D,
-    categoryEmbedding: tensor('category_embedding') as tf.Tensor2D,
-    itemBias: tensor('item_bias') as tf.Tensor1D,
-    userProjection: tensor('user_projection') as tf.Tensor2D,
-    categories: tf.tensor1d(categories, 'int32'),
+    ...(trained as unknown as RecommenderGradients),
+    categories: tf.tensor1d(features.categories, 'int32'),
+    brands: tf.tensor1d(features.brands, 'int32'),
+    priceBands: tf.tensor1d(features.priceBands, 'int32'),
   };
 }
 
-function historyMatrix(batch: TrainingExample[]): tf.Tensor2D {
-  return tf.tensor2d(batch.map(({ history }) => Array.from(historyRow(history, config.items))));
+/** The examples' histories as the maths reads them: right-aligned, padding masked, profiles 0.5 when unknown. */
+function toBatch(batch: readonly TrainingExample[]): SequenceBatch {
+  const items: number[] = [];
+  const signals: number[] = [];
+  const mask: number[][] = [];
+  const profiles: number[][] = [];
+  for (const { history } of batch) {
+    const padding = HISTORY_LENGTH - history.items.length;
+    items.push(...new Array<number>(padding).fill(0), ...history.items);
+    signals.push(...new Array<number>(padding).fill(0), ...history.signals);
+    mask.push([...new Array<number>(padding).fill(0), ...new Array<number>(history.items.length).fill(1)]);
+    profiles.push(Array.from(history.profile ?? new Array<number>(PROFILE_INPUTS).fill(0.5)));
+  }
+  return {
+    items: tf.tensor1d(items, 'int32'),
+    signals: tf.tensor1d(signals, 'int32'),
+    mask: tf.tensor2d(mask),
+    profiles: tf.tensor2d(profiles),
+  };
 }
 
-/** Central differences of the float64 reference loss, one weight at a time. */
-function numericGradient(weights: WeightSet, name: string): Float64Array {
-  const data = (weights[name] as { data: Float32Array }).data;
+function targets(batch: readonly TrainingExample[]): tf.Tensor1D {
+  return tf.tensor1d(
+    batch.map((example) => example.target),
+    'int32',
+  );
+}
+
+/** Float64 copies of the weights, so that central differences step exactly. */
+function float64(weights: WeightSet): Record<string, { data: Float64Array }> {
+  return Object.fromEntries(
+    Object.entries(weights).map(([name, { data }]) => [name, { data: Float64Array.from(data) }]),
+  );
+}
+
+/** Central differences of `loss`, one weight of tensor `name` at a time. */
+function numericGradient(
+  weights: Record<string, { data: Float64Array }>,
+  name: string,
+  loss: (weights: ReferenceWeights) => number,
+): Float64Array {
+  const data = (weights[name] as { data: Float64Array }).data;
+  const step = 1e-5;
   return Float64Array.from(data, (original, i) => {
-    data[i] = original + 1e-3;
-    const plus = [data[i] as number, referenceLoss(weights, categories, examples)] as const;
-    data[i] = original - 1e-3;
-    const minus = [data[i] as number, referenceLoss(weights, categories, examples)] as const;
+    data[i] = original + step;
+    const plus = loss(weights);
+    data[i] = original - step;
+    const minus = loss(weights);
     data[i] = original;
-    return (plus[1] - minus[1]) / (plus[0] - minus[0]);
+    return (plus - minus) / (2 * step);
   });
+}
+
+/** The gradient's elements that differ from the reference's central differences, as readable lines. */
+async function mismatches(
+  gradients: RecommenderGradients,
+  weights: WeightSet,
+  loss: (weights: ReferenceWeights) => number,
+): Promise<string[]> {
+  const copy = float64(weights);
+  const problems: string[] = [];
+  for (const [key, name] of Object.entries(NAMES) as [keyof RecommenderGradients, string][]) {
+    const expected = numericGradient(copy, name, loss);
+    const actual = await gradients[key].data();
+    if (actual.length !== expected.length)
+      problems.push(`${name}: ${actual.length} values, expected ${expected.length}`);
+    // The data must make every tensor matter; else a wrong gradient of zero would pass.
+    if (!expected.some((value) => Math.abs(value) > 1e-3)) problems.push(`${name}: the loss does not depend on it`);
+    for (const [i, value] of expected.entries()) {
+      const difference = Math.abs((actual[i] ?? Number.NaN) - value);
+      if (!(difference < 1e-4 + 1e-3 * Math.abs(value)))
+        problems.push(`${name}[${i}]: ${actual[i]}, expected ${value}`);
+    }
+  }
+  return problems;
+}
+
+/** One history's masks, read back from the batch's mask tensors. */
+async function referenceMasks(masks: { steps: tf.Tensor3D; hidden: tf.Tensor2D }): Promise<ReferenceDropout[]> {
+  const [size, length, dim] = masks.steps.shape;
+  const steps = await masks.steps.data();
+  const hidden = await masks.hidden.data();
+  return Array.from({ length: size }, (_, b) => ({
+    steps: steps.slice(b * length * dim, (b + 1) * length * dim),
+    hidden: hidden.slice(b * dim, (b + 1) * dim),
+  }));
 }
 
 describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => {
@@ -66,45 +203,58 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
 
   test('scores match the float64 reference of the model spec', async () => {
     const weights = randomWeights();
-    const logits = tf.tidy(() => scores(toParams(weights), historyMatrix(examples)));
-    const actual = (await logits.array()) as number[][];
-    logits.dispose();
-    examples.forEach(({ history }, row) => {
-      const expected = referenceScores(weights, categories, history);
-      expect(actual[row]).toHaveLength(expected.length);
-      for (const [item, value] of expected.entries()) expect(actual[row]?.[item]).toBeCloseTo(value, 5);
+    // Through the model, which right-aligns the histories itself: one is longer than the model
+    // reads, and only its last HISTORY_LENGTH steps count.
+    const long = history(
+      Array.from({ length: HISTORY_LENGTH + 7 }, (_, k) => (k * 7 + 1) % 6),
+      6,
+    );
+    const histories = [...examples.map((example) => example.history), long];
+    const model = RecommenderModel.create(config, weights, features);
+    const actual = await model.scoreMany(histories);
+    model.dispose();
+    expect(actual).toHaveLength(histories.length * config.items);
+    histories.forEach((input, row) => {
+      const expected = referenceScores(weights, features, input);
+      for (const [item, value] of expected.entries()) {
+        expect(actual[row * config.items + item]).toBeCloseTo(value, 5);
+      }
     });
+    // Different histories get different scores: the reference comparison is not of constants.
+    expect(referenceScores(weights, features, long)).not.toEqual(
+      referenceScores(weights, features, (examples[0] as TrainingExample).history),
+    );
   });
 
   test('loss and every gradient match the reference and its central differences', async () => {
     const weights = randomWeights();
     const result = tf.tidy(() => {
-      const { loss, gradients } = lossAndGradients(
-        toParams(weights),
-        historyMatrix(examples),
-        tf.tensor1d(
-          examples.map((example) => example.target),
-          'int32',
-        ),
-      );
-      return { loss, ...gradients };
+      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples));
+      return { loss, gradients };
     });
-    expect(await result.loss.data()).toHaveLength(1);
-    expect((await result.loss.data())[0]).toBeCloseTo(referenceLoss(weights, categories, examples), 5);
-    const pairs = [
-      ['item_embedding', result.itemEmbedding],
-      ['category_embedding', result.categoryEmbedding],
-      ['item_bias', result.itemBias],
-      ['user_projection', result.userProjection],
-    ] as const;
-    for (const [name, gradient] of pairs) {
-      const expected = numericGradient(weights, name);
-      const actual = await gradient.data();
-      expect(actual).toHaveLength(expected.length);
-      for (const [i, value] of expected.entries()) {
-        expect(Math.abs((actual[i] ?? Number.NaN) - value)).toBeLessThan(1e-4 + 1e-3 * Math.abs(value));
-      }
+    const loss = await result.loss.data();
+    expect(loss).toHaveLength(1);
+    expect(loss[0]).toBeCloseTo(referenceLoss(weights, features, examples), 5);
+    expect(await mismatches(result.gradients, weights, (w) => referenceLoss(w, features, examples))).toEqual([]);
+    tf.dispose([result.loss, ...Object.values(result.gradients)]);
+  });
+
+  test('with dropout masks, loss and every gradient match the reference under the same masks', async () => {
+    const weights = randomWeights();
+    const result = tf.tidy(() => {
+      const masks = dropoutMasks(examples.length, HISTORY_LENGTH, config.dim, 0.3, 17);
+      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), masks);
+      return { loss, gradients, masks: { steps: masks.steps, hidden: masks.hidden } };
+    });
+    const masks = await referenceMasks(result.masks);
+    // Masks of the stated rate: kept units scaled by 1 / (1 − rate), some dropped in both layers.
+    for (const values of [masks.flatMap((m) => Array.from(m.steps)), masks.flatMap((m) => Array.from(m.hidden))]) {
+      expect(new Set(values.map((value) => value.toFixed(4)))).toEqual(new Set(['0.0000', (1 / 0.7).toFixed(4)]));
     }
-    tf.dispose(Object.values(result));
+    const expectedLoss = referenceLoss(weights, features, examples, masks);
+    expect(expectedLoss).not.toBeCloseTo(referenceLoss(weights, features, examples), 2);
+    expect((await result.loss.data())[0]).toBeCloseTo(expectedLoss, 5);
+    expect(await mismatches(result.gradients, weights, (w) => referenceLoss(w, features, examples, masks))).toEqual([]);
+    tf.dispose([result.loss, ...Object.values(result.gradients), result.masks.steps, result.masks.hidden]);
   });
 });

@@ -1,0 +1,61 @@
+import { FINE_TUNE } from '../core/model/model-runtime.js';
+import type { WeightSet } from '../core/model/weights.js';
+import { seededRandom } from '../core/random.js';
+import type { RecommenderModel } from '../ml/recommender-model.js';
+import { trainModel } from '../ml/train-model.js';
+import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
+import type { RankingCase } from './leave-one-out.js';
+import { modelScorer } from './model-scorer.js';
+import type { MetricValues } from './ranking-metrics.js';
+import { sampleIndices } from './sample-indices.js';
+import { sequenceExamples, sequenceHistory } from './sequence-features.js';
+
+/** Shoppers with at least this many events before their held-out item take part. */
+export const PERSONALIZATION_MIN_EVENTS = 10;
+
+/** What on-device fine-tuning does for shoppers with enough events, on the same held-out items. */
+export interface PersonalizationResult {
+  users: number;
+  /** The global model alone. */
+  global: MetricValues;
+  /** The global model fine-tuned on each shopper's own events, as the device does (`FINE_TUNE`). */
+  personal: MetricValues;
+}
+
+/**
+ * The personalisation gain (undefined when no shopper has enough events): for up to `users` shoppers (drawn with `seed`) whose history before the
+ * held-out item has at least {@link PERSONALIZATION_MIN_EVENTS} events, ranks that item with the
+ * global model, then again after fine-tuning a copy of it on the shopper's own history with the
+ * device's settings (everything before the held-out item; no time budget, so the run is
+ * reproducible). `model` ends with the global weights it started with.
+ */
+export async function personalizationGain(
+  model: RecommenderModel,
+  cases: readonly RankingCase[],
+  items: number,
+  users: number,
+  seed: number,
+): Promise<PersonalizationResult | undefined> {
+  const eligible = cases.filter((entry) => entry.history.length >= PERSONALIZATION_MIN_EVENTS);
+  const chosen = sampleIndices(eligible.length, users, seededRandom(seed)).map(
+    (index) => eligible[index] as RankingCase,
+  );
+  if (chosen.length === 0) return undefined;
+  const global: WeightSet = await model.weights();
+  const globalMetrics = await evaluateRanking(chosen, items, modelScorer(model));
+  let fineTunes = 0;
+  // One history per call: each shopper is ranked by their own fine-tuned copy of the global model.
+  const fineTuned: BatchScorer = async (histories) => {
+    const history = histories[0] as Int32Array;
+    model.setWeights(global);
+    const options = { ...FINE_TUNE, timeBudgetMs: Number.POSITIVE_INFINITY };
+    await trainModel(model, sequenceExamples(history), options, seed + fineTunes++);
+    return model.scoreMany([sequenceHistory(history)]);
+  };
+  try {
+    const personal = await evaluateRanking(chosen, items, fineTuned, 1);
+    return { users: chosen.length, global: globalMetrics, personal };
+  } finally {
+    model.setWeights(global);
+  }
+}
