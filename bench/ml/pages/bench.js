@@ -3,10 +3,35 @@
 // and times each call from this page's main thread: in worker mode a figure includes the round trip.
 // The Node driver (bench/ml/measure.mjs) calls `window.bench.*` one step at a time.
 
-/** The SDK's history features (src/core/features/history.ts): event weights, 14-day half-life, last 50 steps. */
-const EVENT_WEIGHTS = [1, 3, 4];
-const HALF_LIFE_MS = 14 * 24 * 3600 * 1000;
-const MAX_HISTORY = 50;
+// The model's names, shapes, initialisers and signal rows come from the built spec itself
+// (dist/npm/core/model/model-spec.js, the tsc output of src/core/model/model-spec.ts, served under
+// /sdk/ like the rest of dist/), so the bench follows the model as it changes. It is no part of what
+// the SDK loads for the model: the driver leaves /sdk/npm/ out of its fetched-files check.
+import {
+  HISTORY_LENGTH,
+  initialWeights,
+  PRICE_BANDS,
+  PROFILE_INPUTS,
+  SIGNAL_KINDS,
+  signalRow,
+} from '/sdk/npm/core/model/model-spec.js';
+
+/**
+ * How often each signal kind comes up in a shopper's steps (view, cart, purchase, rate): mostly
+ * views, as in a real log.
+ */
+const KIND_SHARES = { view: 0.75, cart: 0.13, purchase: 0.05, rate: 0.07 };
+/**
+ * Gaps between a shopper's steps: minutes within a session, hours, days and weeks between them, so
+ * that a 50-step history reaches every recency bucket of the spec (< 1 h, < 1 day, < 7 days,
+ * < 30 days, older).
+ */
+const GAPS_MS = [
+  { share: 0.7, ms: 3 * 60_000 },
+  { share: 0.15, ms: 4 * 3_600_000 },
+  { share: 0.1, ms: 2 * 86_400_000 },
+  { share: 0.05, ms: 12 * 86_400_000 },
+];
 
 let runtime;
 let config;
@@ -35,50 +60,85 @@ function gaussian() {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-function normal(length, scale) {
-  const data = new Float32Array(length);
-  for (let i = 0; i < length; i++) data[i] = gaussian() * scale;
-  return data;
+/** A key of `shares` drawn in proportion to its share. */
+function pick(shares) {
+  let left = random();
+  for (const [key, share] of shares) {
+    left -= share;
+    if (left < 0) return key;
+  }
+  return shares.at(-1)[0];
 }
 
 /**
- * Weights with the tensor names and shapes of src/core/model/model-spec.ts (`modelSpec`): random like
- * `initialWeights`, except a small random item bias, as a trained model's popularity would be.
+ * Every tensor of the spec (`modelSpec(config)`), random as `initialWeights(config, seed)` makes
+ * them, except the item bias: zero there, here a small random bias, as a trained model's
+ * popularity would be (so that scores are not the item dot products alone).
  */
-function weightsFor({ items, categories, dim }) {
-  const projection = new Float32Array(dim * dim);
-  for (let i = 0; i < dim; i++) projection[i * dim + i] = 1;
+function weightsFor(modelConfig, seed) {
+  const weights = initialWeights(modelConfig, seed);
+  const bias = weights.item_bias.data;
+  for (let i = 0; i < bias.length; i++) bias[i] = gaussian() * 0.1;
+  return weights;
+}
+
+/**
+ * Each item's side features: a category and a brand (row 0, "unknown", for about one item in 20),
+ * and a price band in [1, PRICE_BANDS) (0, unknown, for one in 20).
+ */
+function featuresFor({ items, categories, brands }) {
+  const row = (rows) => (random() < 0.05 ? 0 : 1 + Math.floor(random() * (rows - 1)));
   return {
-    item_embedding: { shape: [items, dim], data: normal(items * dim, 0.05) },
-    category_embedding: { shape: [categories, dim], data: normal(categories * dim, 0.3) },
-    item_bias: { shape: [items], data: normal(items, 0.1) },
-    user_projection: { shape: [dim, dim], data: projection },
+    categories: Int32Array.from({ length: items }, () => row(categories)),
+    brands: Int32Array.from({ length: items }, () => row(brands)),
+    priceBands: Int32Array.from({ length: items }, () => row(PRICE_BANDS)),
   };
 }
 
-/** `length` item steps over random items, one every few minutes up to `now`. */
-function steps(length, now) {
-  return Array.from({ length }, (_, k) => ({
-    item: Math.floor(random() * config.items),
-    weight: EVENT_WEIGHTS[Math.floor(random() * EVENT_WEIGHTS.length)],
-    time: now - (length - k) * 5 * 60_000,
-  }));
+const KINDS = SIGNAL_KINDS.map((kind) => [kind, KIND_SHARES[kind] ?? 0]);
+const GAPS = GAPS_MS.map(({ share, ms }) => [ms, share]);
+
+/**
+ * `length` steps of one shopper ending at `end`, oldest first, as `itemSteps` (core/features/history)
+ * makes them: a random item, a kind, a time; never the same item twice in a row (itemSteps merges those).
+ */
+function steps(length, end) {
+  const list = [];
+  let time = end;
+  for (let k = 0; k < length; k++) {
+    let item = Math.floor(random() * config.items);
+    if (item === list.at(-1)?.item) item = (item + 1) % config.items;
+    list.push({ item, kind: pick(KINDS), time });
+    time -= pick(GAPS) * (0.5 + random());
+  }
+  // Built newest first: the walk goes back in time from `end`.
+  return list.reverse();
 }
 
-/** What `historyInput` makes of the steps: the last 50, weighted by event type and recency. */
-function historyInput(list, now) {
-  const recent = list.slice(-MAX_HISTORY);
+function profile() {
+  return Float32Array.from({ length: PROFILE_INPUTS }, () => random());
+}
+
+/**
+ * `historyInput` of src/core/features/history.ts, written out because that module imports the event
+ * schema (and its validator) that a page cannot load unbundled: the last HISTORY_LENGTH steps, each
+ * step's signal row from its kind and its age at `now`, and the profile.
+ */
+function historyInput(list, now, shopperProfile) {
+  const recent = list.slice(-HISTORY_LENGTH);
   return {
     items: Int32Array.from(recent, (step) => step.item),
-    weights: Float32Array.from(recent, (step) => step.weight * 0.5 ** ((now - step.time) / HALF_LIFE_MS)),
+    signals: Int32Array.from(recent, (step) => signalRow(step.kind, Math.max(0, now - step.time))),
+    profile: shopperProfile,
   };
 }
 
-/** What `trainingExamples` makes of the steps: every step after the first, with the steps before it. */
-function examplesFrom(list) {
-  return list
-    .slice(1)
-    .map((target, k) => ({ history: historyInput(list.slice(0, k + 1), target.time), target: target.item }));
+/** `trainingExamples` of src/core/features/history.ts: every step after the first, read as of its own time. */
+function trainingExamples(list, shopperProfile) {
+  return list.slice(1).map((target, k) => ({
+    history: historyInput(list.slice(Math.max(0, k + 1 - HISTORY_LENGTH), k + 1), target.time, shopperProfile),
+    target: target.item,
+  }));
 }
 
 /** The `k` best rows, best first: one pass keeping a sorted top list (the page's part of "top-10"). */

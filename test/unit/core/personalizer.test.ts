@@ -3,7 +3,8 @@ import type { Transport, TransportRequest } from '../../../src/core/adapters.js'
 import { toCatalogItem } from '../../../src/core/catalog.js';
 import type { ConsentTier } from '../../../src/core/consent.js';
 import { MemoryEventLog, MemoryKeyValueStore } from '../../../src/core/memory-storage.js';
-import { initialWeights } from '../../../src/core/model/model-spec.js';
+import type { HistoryInput } from '../../../src/core/model/model-runtime.js';
+import { initialWeights, PROFILE_INPUTS, signalRow } from '../../../src/core/model/model-spec.js';
 import { createCorePersonalizer } from '../../../src/core/personalizer/create-core-personalizer.js';
 import { encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import { ArithmeticRuntime } from './arithmetic-runtime.js';
@@ -73,6 +74,29 @@ describe('personalizer', () => {
     expect(recommendations[0]?.reason).toBe('Because you viewed Coffee 2');
     const recent = await personalizer.recommend({ kind: 'recently-viewed', count: 5 });
     expect(recent.map((r) => r.item.id)).toEqual(['Coffee-2', 'Coffee-1', 'Coffee-0']);
+  });
+
+  it('reads the anchor of similar as viewed now and of bought-together as purchased now, and the shopper with their profile', async () => {
+    const { personalizer, runtime } = setup();
+    seedCatalog(personalizer);
+    view(personalizer, 'Shoes-0');
+    const histories: HistoryInput[] = [];
+    const score = runtime.score.bind(runtime);
+    runtime.score = (history) => {
+      histories.push(history);
+      return score(history);
+    };
+    await personalizer.recommend({ kind: 'similar', item: 'Coffee-1', count: 2 });
+    await personalizer.recommend({ kind: 'bought-together', item: 'Coffee-1', count: 2 });
+    await personalizer.recommend({ kind: 'for-you', count: 2 });
+    const coffee = items.findIndex((item) => item.id === 'Coffee-1');
+    expect(histories.map((history) => [...history.items])).toEqual([[coffee], [coffee], [0]]);
+    expect(histories.map((history) => [...history.signals])).toEqual([
+      [signalRow('view', 0)],
+      [signalRow('purchase', 0)],
+      [signalRow('view', 1000)],
+    ]);
+    expect(histories[2]?.profile).toHaveLength(PROFILE_INPUTS);
   });
 
   it('trains on next-item examples from the log and reports it', async () => {
