@@ -16,6 +16,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Fastest here first, so that the figures that matter most come before the slow software GPU ones. */
 const BACKENDS = ['wasm', 'webgl', 'webgpu', 'cpu'];
 const MODES = ['worker', 'main thread'];
+/** The model spec's tsc output, which the bench page imports (under /sdk/) to build weights and histories. */
+const SPEC = 'npm/core/model/model-spec.js';
 
 /**
  * Runs the ML benchmark, prints its tables and writes `bench/results/ml.json`.
@@ -28,6 +30,10 @@ export async function runMlBench({
 } = {}) {
   if (!existsSync(join(dist, 'omnipersona-ml.js'))) {
     throw new Error(`No omnipersona-ml.js in ${dist}: run \`npm run build\` first, or set OMNIPERSONA_DIST.`);
+  }
+  // The page builds its weights and signal rows from the built spec (see bench/ml/pages/bench.js).
+  if (!existsSync(join(dist, SPEC))) {
+    throw new Error(`No ${SPEC} in ${dist}: run \`npm run build\` first, or set OMNIPERSONA_DIST.`);
   }
   const startedAt = Date.now();
   const backends = process.env.OMNIPERSONA_ML_BACKENDS?.split(',').map((name) => name.trim()) ?? BACKENDS;
@@ -92,6 +98,8 @@ function checks(runs, sizes) {
     const expected = new Set([...counted.files, ...counted.sharedWithApp].map((file) => `/sdk/${file.file}`));
     const fetched = new Set(run.fetched.filter((file) => file.path.endsWith('.js')).map((file) => file.path));
     fetched.delete('/bench.js');
+    // The page's own import of the model spec and its imports: the bench's, not the SDK's.
+    for (const path of fetched) if (path.startsWith('/sdk/npm/')) fetched.delete(path);
     const missing = [...expected].filter((path) => !fetched.has(path));
     const extra = [...fetched].filter((path) => !expected.has(path));
     list.push({

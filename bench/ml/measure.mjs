@@ -1,8 +1,12 @@
 import { openBenchPage, withTimeout } from '../tracking/browser.mjs';
 import { median, percentile } from '../tracking/stats.mjs';
 
-/** The model every run loads: the server's default width (32) and a catalog's worth of categories. */
-export const MODEL = { dim: 32, categories: 50, historyLength: 20, seed: 1 };
+/**
+ * The model every run loads: the server's default width (SYNC_SERVER_DEFAULTS.modelDim, 64), a
+ * catalog's worth of categories and brands, and shoppers' histories as long as the model reads
+ * (HISTORY_LENGTH of src/core/model/model-spec.ts: the page keeps the last that many steps).
+ */
+export const MODEL = { dim: 64, categories: 50, brands: 200, historyLength: 50, seed: 1 };
 /** Catalog sizes: inference at all three, training steps at the first two, the fine-tune at 10k. */
 export const ITEMS = { inference: [1_000, 10_000, 100_000], training: [1_000, 10_000], fineTune: 10_000 };
 /** Examples per timed train() call: two of the SDK's 128-example batches, so two Adam steps a call. */

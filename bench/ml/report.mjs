@@ -26,7 +26,9 @@ export function printMlReport(result) {
       .filter((run) => run.backend === 'wasm' && run.mode === 'worker')
       .flatMap((run) => run.inference.filter((entry) => entry.top).map((entry) => [entry.items, entry.top])),
   );
-  console.log('Top-10 for a 20-item history: score() + top-10 selection, timed on the page’s main thread (ms)');
+  console.log(
+    `Top-10 for a ${MODEL.historyLength}-step history: score() + top-10 selection, timed on the page’s main thread (ms)`,
+  );
   console.table(
     result.runs.flatMap((run) =>
       run.inference.map((entry) => ({
@@ -176,22 +178,34 @@ export function methodNotes(result) {
     );
   }
   notes.push(
-    `Model: the recommender of src/core/model/model-spec.ts at dim ${MODEL.dim} (the server's default width), ` +
-      `${MODEL.categories} categories, random weights of the spec's names and shapes (same seed on every backend), ` +
-      'loaded into the built ML module (dist/omnipersona-ml.js) through startModelRuntime({ backend, worker }).',
-    `Inference: score(history) for a ${MODEL.historyLength}-item history (event-type and recency weights as the SDK ` +
-      'builds them) plus a one-pass top-10 selection in the page, timed end to end on the page’s main thread — in worker ' +
+    `Model: the recommender of src/core/model/model-spec.ts at dim ${MODEL.dim} (the server's default width): item ` +
+      `vectors from the item's embedding plus its category (${MODEL.categories}), brand (${MODEL.brands}) and price-band ` +
+      'embeddings; an attention encoder in which the most recent step attends over the history (item vector + signal + ' +
+      'position), then a residual hidden layer with the profile features and the personal vector; scores are dot products ' +
+      "plus the item bias. Weights: every tensor of the spec, from the built spec's own initialWeights (imported by the " +
+      'page from dist/npm/core/model/model-spec.js; same seed on every backend), except a small random item bias where ' +
+      "the spec starts at zero, as a trained model's popularity would be. Item side features: random category, brand " +
+      'and price band (1 item in 20 unknown in each). Loaded into the built ML module (dist/omnipersona-ml.js) through ' +
+      'startModelRuntime({ backend, worker }).',
+    `Inference: score(history) for a ${MODEL.historyLength}-step history (the last steps the model reads) plus a ` +
+      'one-pass top-10 selection in the page. Each step is an item and a signal, its kind (view, cart, purchase, rate; ' +
+      'mostly views) × its recency bucket at scoring (< 1 h, < 1 day, < 7 days, < 30 days, older; gaps of minutes to ' +
+      'weeks between steps reach them all), as historyInput of src/core/features/history.ts builds them (replicated in ' +
+      'the page: that module imports the event schema, which a page cannot load unbundled), with random profile ' +
+      'features. Timed end to end on the page’s main thread — in worker ' +
       "mode that includes the round trip to the worker. Untimed warm-up calls first ('first call' is the very first); " +
       `then up to ${EFFORT.fast.inference.reps} calls (GPU ${EFFORT.gpu.inference.reps}) within ${EFFORT.fast.inference.budgetMs / 1000} s ` +
       `(GPU ${EFFORT.gpu.inference.budgetMs / 1000} s), at least ${EFFORT.fast.inference.minReps} (GPU ${EFFORT.gpu.inference.minReps}). ` +
       "Goals are judged on p50; 'same top-10 as wasm' compares the first history's top-10 with the WASM worker's.",
-    `Training step: train() on ${TRAIN_EXAMPLES} random next-item examples (histories of 1–30 items), 1 epoch = ` +
+    `Training step: train() on ${TRAIN_EXAMPLES} random next-item examples (histories of 1–${MODEL.historyLength} steps ` +
+      `with signals as above, a random target), 1 epoch = ` +
       `${TRAIN_EXAMPLES / BATCH_SIZE} Adam steps of the SDK's ${BATCH_SIZE}-example batch; the figure is the median over timed calls of ` +
       'report.milliseconds / report.steps, which includes the loss before and after and reading the weights back. One ' +
       'untimed warm-up call first (compiles shaders on GPU backends; dropped when the budget is short, shown as ' +
       `'none (budget)', and then the timed call includes any compiling); calls timed: ${EFFORT.fast.train.calls} (GPU ${EFFORT.gpu.train.calls}).`,
-    `Fine-tune: ${FINE_TUNE.events + 1} new events on random items become ${FINE_TUNE.events} next-item examples whose ` +
-      `histories grow along the sequence (the last 50 steps at most, as the SDK builds them), trained in one train() call ` +
+    `Fine-tune: ${FINE_TUNE.events + 1} new steps of one shopper (random items, kinds and gaps) become ` +
+      `${FINE_TUNE.events} next-item examples, each read as of its target's time, whose histories grow along the sequence ` +
+      `(the last ${MODEL.historyLength} steps at most, as trainingExamples of core/features/history builds them), trained in one train() call ` +
       `(epochs 1, timeBudgetMs ${FINE_TUNE.timeBudgetMs}; one step), at ${ITEMS.fineTune.toLocaleString('en')} items, timed ` +
       'from the page. In the worker it follows the training-step calls on the same model; on the main thread it is ' +
       "the page's first train() call, so its first run is untimed where there are several ('(cold)' where there is only one). " +

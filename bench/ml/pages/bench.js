@@ -215,14 +215,14 @@ window.bench = {
     return { backend: runtime.backend, ms: performance.now() - started, workerFailure };
   },
 
-  /** Loads a model of `items` rows; the same seed gives every backend the same weights. */
-  async load({ items, categories, dim, seed }) {
+  /** Loads a model of `items` rows; the same seed gives every backend the same weights and features. */
+  async load({ items, categories, brands, dim, seed }) {
     random = seeded(seed);
-    config = { items, categories, dim };
-    const weights = weightsFor(config);
-    const categoryOf = Int32Array.from({ length: items }, () => 1 + Math.floor(random() * (categories - 1)));
+    config = { items, categories, brands, dim };
+    const weights = weightsFor(config, seed);
+    const features = featuresFor(config);
     const started = performance.now();
-    await runtime.load(config, weights, { categories: categoryOf });
+    await runtime.load(config, weights, features);
     return { ms: performance.now() - started, backend: runtime.backend };
   },
 
@@ -233,7 +233,7 @@ window.bench = {
    */
   async inference({ warmup, reps, minReps, budgetMs, historyLength }) {
     const now = Date.now();
-    const histories = Array.from({ length: 16 }, () => historyInput(steps(historyLength, now), now));
+    const histories = Array.from({ length: 16 }, () => historyInput(steps(historyLength, now), now, profile()));
     const warmupMs = [];
     // The first history's top-10, the same on every backend: the driver compares them.
     let top = [];
@@ -262,12 +262,13 @@ window.bench = {
 
   /**
    * `calls` train() calls, each on `examples` examples for one epoch (one Adam step per 128 examples),
-   * after `warmup` untimed calls. Returns each call's report and its wall time from this page.
+   * after `warmup` untimed calls. Each example is a random shopper's history of 1 to HISTORY_LENGTH
+   * steps and a random next item. Returns each call's report and its wall time from this page.
    */
   async train({ warmup, calls, examples, budgetMs }) {
     const now = Date.now();
     const batch = Array.from({ length: examples }, () => {
-      const history = historyInput(steps(1 + Math.floor(random() * 30), now), now);
+      const history = historyInput(steps(1 + Math.floor(random() * HISTORY_LENGTH), now), now, profile());
       return { history, target: Math.floor(random() * config.items) };
     });
     const run = async () => {
@@ -289,7 +290,7 @@ window.bench = {
   async fineTune({ events, budgetMs, reps }) {
     const runs = [];
     for (let n = 0; n < reps; n++) {
-      const examples = examplesFrom(steps(events + 1, Date.now()));
+      const examples = trainingExamples(steps(events + 1, Date.now()), profile());
       await ownTask();
       const started = performance.now();
       const report = await runtime.train(examples, { epochs: 1, timeBudgetMs: budgetMs });
