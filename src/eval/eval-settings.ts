@@ -1,4 +1,4 @@
-import type { TrainOptions } from '../core/model/model-runtime.js';
+import { FINE_TUNE, type TrainOptions } from '../core/model/model-runtime.js';
 import { ADAPTIVE_AGGREGATION_DEFAULTS, type AdaptiveAggregationSettings } from '../server/adaptive-aggregation.js';
 import { SYNC_SERVER_DEFAULTS } from '../server/sync-server-options.js';
 
@@ -15,7 +15,8 @@ export interface EvalSettings {
     /** Users sampled (without replacement) into each round. */
     clientsPerRound: number;
     /** Each client's local training, from the round's global weights. */
-    local: Required<Pick<TrainOptions, 'optimizer' | 'epochs' | 'learningRate' | 'dropout'>>;
+    local: Required<Pick<TrainOptions, 'optimizer' | 'epochs' | 'learningRate' | 'dropout'>> &
+      Pick<TrainOptions, 'stayNear'>;
     /** The server clips each client's update to this L2 norm before averaging. */
     maxUpdateNorm: number;
     /** The server's step with each round's mean update. */
@@ -42,7 +43,8 @@ export const FULL_SETTINGS: EvalSettings = {
   federated: {
     rounds: 200,
     clientsPerRound: 128,
-    local: { optimizer: 'sgd', epochs: 2, learningRate: 0.5, dropout: 0.5 },
+    // What a device does with the global model: its fine-tune (Adam, a few passes, staying near).
+    local: { optimizer: 'adam', dropout: 0.5, ...FINE_TUNE },
     maxUpdateNorm: SYNC_SERVER_DEFAULTS.maxUpdateNorm,
     server: ADAPTIVE_AGGREGATION_DEFAULTS,
     logEvery: 10,

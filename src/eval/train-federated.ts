@@ -13,9 +13,8 @@ import { sequenceExamples } from './sequence-features.js';
 
 /**
  * Federated training simulated in one process: every user is a client holding only their own
- * training sequence. Each round samples clients; each trains locally from the round's global
- * weights (plain gradient steps, so that its update concerns the rows its own events touch most),
- * sends the shared part of its update (new weights minus global, personal tensors left out) clipped
+ * training sequence. Each round samples clients; each fine-tunes from the round's global weights
+ * as the device does (`FINE_TUNE`: Adam, a few passes, pulled toward the global weights), sends the shared part of its update (new weights minus global, personal tensors left out) clipped
  * to the server's norm bound, and the server averages the round's updates weighted by examples and
  * takes one FedAdam step with the mean (src/server/adaptive-aggregation.ts). One model is reused for
  * every client, its weights reset to the global ones before each. The caller disposes the model.

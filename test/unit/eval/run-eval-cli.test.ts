@@ -45,7 +45,7 @@ const tiny: EvalSettings = {
   federated: {
     rounds: 150,
     clientsPerRound: 16,
-    local: { optimizer: 'sgd', epochs: 2, learningRate: 0.5, dropout: 0 },
+    local: { optimizer: 'adam', epochs: 2, learningRate: 0.01, dropout: 0 },
     maxUpdateNorm: 10,
     server: { learningRate: 0.05, beta1: 0.9, beta2: 0.99, tau: 0.001 },
     logEvery: 10,
