@@ -43,7 +43,7 @@ const tiny: EvalSettings = {
   dim: 8,
   centralized: { epochs: 40, learningRate: 0.01 },
   federated: {
-    rounds: 150,
+    rounds: 60,
     clientsPerRound: 16,
     local: { optimizer: 'adam', epochs: 2, learningRate: 0.01, dropout: 0 },
     maxUpdateNorm: 10,
@@ -130,7 +130,7 @@ describe('npm run eval', () => {
       'federated@I8',
     ]);
     expect(io.out[0]).toContain('120 users, 30 items');
-  }, 20_000);
+  }, 60_000);
 
   it('gives the same results for the same seed', async () => {
     const run = async () => {
