@@ -317,7 +317,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
   };
 
   platform.onHidden?.(() => {
-    void recorder.flush();
+    void recorder.flush(true);
   });
   recorder.warmUp();
   platform.tabs?.listen((message) => {

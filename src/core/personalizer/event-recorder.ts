@@ -72,6 +72,8 @@ export class EventRecorder {
   /** Events in writes that have not settled. */
   #writing = 0;
   #timer: unknown;
+  /** The check of a first identity against one another tab may have stored: see {@link Identity.adoptStored}. */
+  #adopting: Promise<void> | undefined;
   #retryMs = RETRY_MS;
   readonly #writes = new Set<Promise<void>>();
   /** Set once the stored identity is loaded and the deduplicator knows the log's recent tail. */
@@ -167,8 +169,14 @@ export class EventRecorder {
     return this.flush();
   }
 
-  /** Writes what is queued now; resolves when every write started so far has settled. */
-  flush(): Promise<void> {
+  /**
+   * Writes what is queued now; resolves when every write started so far has settled. A first write
+   * waits for the check of {@link Identity.adoptStored} (one read), except an `urgent` one — from a
+   * page being hidden, which must start its write at once.
+   */
+  flush(urgent = false): Promise<void> {
+    const adopting = this.#adopting;
+    if (adopting && !urgent) return adopting.then(() => this.flush());
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     // Under consent `none` nothing is written: sign-ins wait in the queue for consent.
@@ -339,6 +347,14 @@ export class EventRecorder {
 
   #enqueue(entry: QueueEntry): void {
     this.#queue.push(entry);
+    if (this.#identity.unstored && !this.#adopting) {
+      this.#adopting = this.#identity
+        .adoptStored()
+        .catch((error: unknown) => this.#deps.reportError(error, 'Reading the stored identity failed'))
+        .finally(() => {
+          this.#adopting = undefined;
+        });
+    }
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       void this.flush();

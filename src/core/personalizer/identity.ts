@@ -62,6 +62,8 @@ export class Identity {
   readonly #randomId: () => string;
   #state?: IdentityState;
   #loading?: Promise<IdentityState>;
+  /** Created here for want of a stored identity, and not stored yet: see {@link adoptStored}. */
+  #unstored = false;
 
   constructor(kv: KeyValueStore, randomId: () => string) {
     this.#kv = kv;
@@ -86,11 +88,31 @@ export class Identity {
     this.#loading ??= (async () => {
       const stored = fromStorage ? await this.#kv.get<IdentityState | IdentityStateV1>(IDENTITY_KEY) : undefined;
       // A reset while reading wins over what was read.
-      this.#state ??= stored ? migrateIdentity(stored) : this.#fresh();
+      if (!this.#state) {
+        this.#state = stored ? migrateIdentity(stored) : this.#fresh();
+        this.#unstored = fromStorage && !stored;
+      }
       this.#loading = undefined;
       return this.#state;
     })();
     return this.#loading;
+  }
+
+  /**
+   * Before this identity is first stored: takes the stored one instead if another tab of the shop
+   * stored one since this tab read none (two tabs opened at once on a first visit), so that both
+   * tabs record one shopper.
+   */
+  /** Whether this identity was created here and not stored yet. */
+  get unstored(): boolean {
+    return this.#unstored;
+  }
+
+  async adoptStored(): Promise<void> {
+    if (!this.#unstored) return;
+    const stored = await this.#kv.get<IdentityState | IdentityStateV1>(IDENTITY_KEY);
+    if (stored && this.#unstored) this.#state = migrateIdentity(stored);
+    this.#unstored = false;
   }
 
   /** The identity of an event at `time`, starting a new session after inactivity. */
@@ -162,6 +184,7 @@ export class Identity {
   /** A new anonymous shopper with no links: used by `forget()`. */
   reset(): void {
     this.#state = this.#fresh();
+    this.#unstored = false;
   }
 
   #require(): IdentityState {

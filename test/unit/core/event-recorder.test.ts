@@ -204,3 +204,25 @@ describe('forget()', () => {
     expect(after[0]?.userId).toBeUndefined();
   });
 });
+
+describe('two tabs opened at once on a first visit', () => {
+  it('record one shopper: the tab that stores second takes the identity the first stored', async () => {
+    const kv = new MemoryKeyValueStore();
+    const log = new MemoryEventLog(kv);
+    let ids = 0;
+    const tab = (name: string) => setupPersonalizer({}, { kv, log, randomId: () => `${name}-${++ids}` }).personalizer;
+    const [first, second] = [tab('a'), tab('b')];
+    // Both load their identity before either has stored one.
+    await Promise.all([first.profile(), second.profile()]);
+    first.track({ type: 'view', item: item('x') });
+    await first.flush();
+    second.track({ type: 'view', item: item('y') });
+    await second.flush();
+    const stored = await log.list({});
+    expect(new Set(stored.map((event) => event.anonymousId)).size).toBe(1);
+    expect((await second.recommend({ kind: 'recently-viewed', count: 5 })).map((pick) => pick.item.id)).toEqual([
+      'y',
+      'x',
+    ]);
+  });
+});
