@@ -58,7 +58,7 @@ export const QUICK_SETTINGS: EvalSettings = {
   ...FULL_SETTINGS,
   users: 4000,
   personalizationUsers: 0,
-  centralized: { epochs: 4, learningRate: 0.005 },
+  centralized: { epochs: 3, learningRate: 0.005 },
   federated: { ...FULL_SETTINGS.federated, rounds: 20, clientsPerRound: 64, logEvery: 5 },
 };
 
