@@ -40,10 +40,8 @@ const PRICE_QUANTILES = 5;
 export class Catalog {
   readonly #items: CatalogItem[] = [];
   readonly #index = new Map<string, number>();
-  readonly #categories: string[] = [UNKNOWN_CATEGORY];
-  readonly #categoryIndex = new Map<string, number>();
-  readonly #brands: string[] = [UNKNOWN_BRAND];
-  readonly #brandIndex = new Map<string, number>();
+  readonly #categories = new Labels(UNKNOWN_CATEGORY);
+  readonly #brands = new Labels(UNKNOWN_BRAND);
 
   constructor(items: Iterable<CatalogItem> = []) {
     for (const item of items) this.upsert(item);
@@ -55,12 +53,12 @@ export class Catalog {
 
   /** Top-level categories in order of first appearance, after {@link UNKNOWN_CATEGORY} at index 0. */
   get categories(): readonly string[] {
-    return this.#categories;
+    return this.#categories.names;
   }
 
   /** Brands in order of first appearance, after {@link UNKNOWN_BRAND} at index 0. */
   get brands(): readonly string[] {
-    return this.#brands;
+    return this.#brands.names;
   }
 
   get items(): readonly CatalogItem[] {
@@ -92,10 +90,8 @@ export class Catalog {
   replaceWith(other: Catalog): void {
     this.#items.length = 0;
     this.#index.clear();
-    this.#categories.length = 1;
-    this.#categoryIndex.clear();
-    this.#brands.length = 1;
-    this.#brandIndex.clear();
+    this.#categories.clear();
+    this.#brands.clear();
     for (const item of other.items) this.upsert(item);
   }
 
@@ -147,27 +143,38 @@ export class Catalog {
   }
 
   #brandOf(item: CatalogItem): number {
-    const brand = item.brand?.trim();
-    if (!brand) return 0;
-    let index = this.#brandIndex.get(brand);
+    return this.#brands.indexOf(item.brand?.trim());
+  }
+
+  #categoryOf(item: CatalogItem): number {
+    return this.#categories.indexOf(item.category[0]);
+  }
+}
+
+/** Names numbered in order of first appearance, after the "unknown" name at index 0. */
+class Labels {
+  readonly names: string[];
+  readonly #index = new Map<string, number>();
+
+  constructor(unknown: string) {
+    this.names = [unknown];
+  }
+
+  /** The index of `name`, numbering it when new; 0 for a missing or empty name. */
+  indexOf(name: string | undefined): number {
+    if (!name) return 0;
+    let index = this.#index.get(name);
     if (index === undefined) {
-      index = this.#brands.length;
-      this.#brands.push(brand);
-      this.#brandIndex.set(brand, index);
+      index = this.names.length;
+      this.names.push(name);
+      this.#index.set(name, index);
     }
     return index;
   }
 
-  #categoryOf(item: CatalogItem): number {
-    const top = item.category[0];
-    if (top === undefined) return 0;
-    let index = this.#categoryIndex.get(top);
-    if (index === undefined) {
-      index = this.#categories.length;
-      this.#categories.push(top);
-      this.#categoryIndex.set(top, index);
-    }
-    return index;
+  clear(): void {
+    this.names.length = 1;
+    this.#index.clear();
   }
 }
 

@@ -107,24 +107,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   if (argv[0] === 'export-prior') return done(await exportPrior(argv.slice(1), io));
   let flags: v.InferOutput<typeof FlagsSchema>;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'data-dir': { type: 'string' },
-        catalog: { type: 'string' },
-        'round-size': { type: 'string' },
-        'model-dim': { type: 'string' },
-        'admin-token': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    flags = parseFlags(argv, FlagsSchema, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      catalog: { type: 'string' },
+      'round-size': { type: 'string' },
+      'model-dim': { type: 'string' },
+      'admin-token': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
-    const result = v.safeParse(FlagsSchema, values);
-    if (!result.success) throw new Error(`Invalid option --${formatIssues(result.issues, 1)}`);
-    flags = result.output;
   } catch (error) {
     return done(usageError(error, io));
   }
@@ -141,7 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       roundSize: flags['round-size'],
       modelDim: flags['model-dim'],
       adminToken: flags['admin-token'] ?? io.env.OMNIPERSONA_ADMIN_TOKEN,
-      logger: { info: io.stdout, error: (message, error) => io.stderr(`${message}: ${String(error)}`) },
+      logger: serverLogger(io),
     });
     if (items) {
       const imported = await server.importCatalog(items);
@@ -168,20 +160,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> {
   let flags: v.InferOutput<typeof ExportFlagsSchema>;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string' },
-        dtype: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    flags = parseFlags(argv, ExportFlagsSchema, {
+      out: { type: 'string' },
+      dtype: { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
-    const result = v.safeParse(ExportFlagsSchema, values);
-    if (!result.success) throw new Error(`Invalid option --${formatIssues(result.issues, 1)}`);
-    flags = result.output;
     if (!flags.help && flags.out === undefined) throw new Error('export-prior needs --out <file>');
   } catch (error) {
     return usageError(error, io);
@@ -196,7 +180,7 @@ async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     server = await createSyncServer({
       dataDir: flags['data-dir'],
-      logger: { info: io.stdout, error: (message, error) => io.stderr(`${message}: ${String(error)}`) },
+      logger: serverLogger(io),
     });
     const bytes = await server.exportPrior(flags.dtype);
     const prior = decodePriorFile(bytes, { maxBytes: 2 ** 31 });
@@ -215,6 +199,22 @@ async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> 
   } finally {
     await server?.close().catch(() => {});
   }
+}
+
+/** Parses `argv` strictly with `options`, then checks the values with `schema`. Throws on the first problem. */
+function parseFlags<S extends v.GenericSchema>(
+  argv: readonly string[],
+  schema: S,
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'],
+): v.InferOutput<S> {
+  const { values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options });
+  const result = v.safeParse(schema, values);
+  if (!result.success) throw new Error(`Invalid option --${formatIssues(result.issues, 1)}`);
+  return result.output;
+}
+
+function serverLogger(io: CliIo) {
+  return { info: io.stdout, error: (message: string, error: unknown) => io.stderr(`${message}: ${String(error)}`) };
 }
 
 function usageError(error: unknown, io: CliIo): number {
