@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig, type ViteUserConfig as UserConfig } from 'vitest/config';
+import { MODEL_KERNELS } from './src/ml/model-kernels.js';
 
 /**
  * Two browser builds, both into dist/ next to the npm package (dist/npm, built by tsc):
@@ -50,10 +51,11 @@ function lazyBuild(): UserConfig {
     ...common,
     // Chunks load relative to the importing module's own URL, wherever the shop hosts them.
     base: './',
-    plugins: [wasmBinaries()],
+    plugins: [wasmBinaries(), modelKernelsOnly()],
     // The model's Web Worker is its own module graph: TF.js and its backends again, under `worker/`.
     worker: {
       format: 'es',
+      plugins: () => [modelKernelsOnly()],
       rolldownOptions: {
         output: {
           entryFileNames: 'worker/[name]-[hash].js',
@@ -82,10 +84,13 @@ function lazyBuild(): UserConfig {
  */
 function chunkName(chunk: { name: string; facadeModuleId: string | null; moduleIds: readonly string[] }): string {
   const packageOf = (id: string) => /node_modules\/(?:@[^/]+\/)?([^/]+)\//u.exec(id)?.[1];
-  if (!chunk.moduleIds.some((id) => packageOf(id)?.startsWith('tfjs-'))) {
+  if (!chunk.moduleIds.some((id) => packageOf(id)?.startsWith('tfjs-') || id.startsWith(TRIMMED_BACKEND))) {
     return `chunks/${chunk.name === 'rolldown-runtime' ? chunk.name : 'shared'}-[hash].js`;
   }
-  const facade = chunk.facadeModuleId ? packageOf(chunk.facadeModuleId) : undefined;
+  const facadeId = chunk.facadeModuleId ?? '';
+  const facade = facadeId.startsWith(TRIMMED_BACKEND)
+    ? `tfjs-backend-${facadeId.slice(TRIMMED_BACKEND.length)}`
+    : packageOf(facadeId);
   const packages = new Set(chunk.moduleIds.map(packageOf));
   const only = packages.size === 1 ? [...packages][0] : undefined;
   return `ml/${facade ?? (chunk.name === 'dist' ? only : undefined) ?? chunk.name}-[hash].js`;
@@ -93,6 +98,38 @@ function chunkName(chunk: { name: string; facadeModuleId: string | null; moduleI
 
 function workerChunkName(chunk: { name: string; facadeModuleId: string | null; moduleIds: readonly string[] }): string {
   return chunkName(chunk).replace(/^(?:ml|chunks)\//u, 'worker/');
+}
+
+/** The id of a trimmed backend module, followed by the backend's name. */
+const TRIMMED_BACKEND = '\0omnipersona-tfjs-backend:';
+
+/**
+ * Replaces each TF.js backend package with its kernel-free base plus the kernels the model runs
+ * ({@link MODEL_KERNELS}), instead of the hundreds the package registers. Only the browser bundles
+ * are trimmed; Node (tests, evaluation, the server) imports the whole packages.
+ */
+function modelKernelsOnly(): Plugin {
+  const prefix = TRIMMED_BACKEND;
+  return {
+    name: 'omnipersona-model-kernels-only',
+    enforce: 'pre',
+    resolveId(source) {
+      const backend = /^@tensorflow\/tfjs-backend-(webgpu|webgl|wasm|cpu)$/u.exec(source)?.[1];
+      return backend ? `${prefix}${backend}` : undefined;
+    },
+    load(id) {
+      if (!id.startsWith(prefix)) return undefined;
+      const pkg = `@tensorflow/tfjs-backend-${id.slice(prefix.length)}/dist`;
+      // Each kernel's file exports its config as `<kernelName, first letter lower-cased>Config`.
+      const configs = MODEL_KERNELS.map((name) => `${name[0]?.toLowerCase()}${name.slice(1)}Config`);
+      return [
+        `export * from '${pkg}/base.js';`,
+        `import { registerKernel } from '@tensorflow/tfjs-core';`,
+        ...MODEL_KERNELS.map((name, i) => `import { ${configs[i]} } from '${pkg}/kernels/${name}.js';`),
+        `for (const config of [${configs.join(', ')}]) registerKernel(config);`,
+      ].join('\n');
+    },
+  };
 }
 
 /** Emits TF.js' WASM binaries under their own names, where `setWasmPaths(<base>/wasm/)` finds them. */

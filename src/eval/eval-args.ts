@@ -18,6 +18,8 @@ export interface EvalArgs {
   check: boolean;
   /** Overrides the preset's centralized epochs. */
   epochs?: number;
+  /** Overrides the preset's centralized learning rate (where its decay starts). */
+  learningRate?: number;
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
@@ -41,6 +43,8 @@ Options:
   --target <which>     test (the last item, default) or validation (the one before, for tuning)
   --check              Exit with status 1 when a model mode does not beat popularity on HR@10
   --epochs <n>         Centralized training epochs instead of the preset's
+  --learning-rate <r>  Centralized learning rate at the first step instead of the preset's (the
+                       preset's decay to the last step applies to it)
   --rounds <n>         Federated rounds instead of the preset's
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
   -h, --help           Show this help`;
@@ -48,6 +52,14 @@ Options:
 const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
 
 const Count = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(6), v.transform(Number));
+
+const Rate = v.pipe(
+  v.string(),
+  v.decimal('Expected a decimal number'),
+  v.transform(Number),
+  v.gtValue(0, 'Expected a positive rate'),
+  v.maxValue(1, 'Expected a rate of at most 1'),
+);
 
 const Modes = v.pipe(
   v.string(),
@@ -66,6 +78,7 @@ const FlagsSchema = v.object({
   target: v.optional(v.picklist(['test', 'validation'], 'Expected test or validation'), 'test'),
   check: v.optional(v.boolean(), false),
   epochs: v.optional(Count),
+  'learning-rate': v.optional(Rate),
   rounds: v.optional(Count),
   personalize: v.optional(Count),
   help: v.optional(v.boolean(), false),
@@ -91,6 +104,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         target: { type: 'string' },
         check: { type: 'boolean' },
         epochs: { type: 'string' },
+        'learning-rate': { type: 'string' },
         rounds: { type: 'string' },
         personalize: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -103,8 +117,10 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   if (!result.success) {
     throw new OmniPersonaError('INVALID_OPTIONS', `Invalid option --${formatIssues(result.issues, 1)}`);
   }
-  const { data, json, epochs, rounds, personalize, ...flags } = result.output;
+  const { data, json, epochs, 'learning-rate': learningRate, rounds, personalize, ...flags } = result.output;
   if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
-  const overrides = Object.entries({ json, epochs, rounds, personalize }).filter(([, value]) => value !== undefined);
+  const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize }).filter(
+    ([, value]) => value !== undefined,
+  );
   return { ...flags, data: data ?? '', ...Object.fromEntries(overrides) };
 }

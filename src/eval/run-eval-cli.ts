@@ -91,7 +91,11 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
   const preset = args.quick ? presets.quick : presets.full;
   const settings: EvalSettings = {
     ...preset,
-    centralized: { ...preset.centralized, epochs: args.epochs ?? preset.centralized.epochs },
+    centralized: {
+      ...preset.centralized,
+      epochs: args.epochs ?? preset.centralized.epochs,
+      learningRate: args.learningRate ?? preset.centralized.learningRate,
+    },
     federated: { ...preset.federated, rounds: args.rounds ?? preset.federated.rounds },
     personalizationUsers: args.personalize ?? preset.personalizationUsers,
   };

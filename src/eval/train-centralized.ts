@@ -7,7 +7,8 @@ import { sequenceExamples } from './sequence-features.js';
 
 /**
  * The centralized baseline: one model trained on every user's examples together, with the device's
- * training code (mini-batch Adam, full softmax) and no time budget. The caller disposes the model.
+ * training code (mini-batch Adam, full softmax) and no time budget, its learning rate decaying
+ * linearly to `settings.finalRateShare` of the start. The caller disposes the model.
  */
 export async function trainCentralized(
   train: readonly Int32Array[],
@@ -22,7 +23,13 @@ export async function trainCentralized(
     const result = await trainModel(
       model,
       examples,
-      { epochs: settings.epochs, learningRate: settings.learningRate, timeBudgetMs: Number.POSITIVE_INFINITY },
+      {
+        epochs: settings.epochs,
+        learningRate: settings.learningRate,
+        finalLearningRate: settings.learningRate * settings.finalRateShare,
+        timeBudgetMs: Number.POSITIVE_INFINITY,
+        onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
+      },
       setup.seed,
     );
     log(`centralized: ${result.steps} steps, loss ${result.initialLoss.toFixed(3)} → ${result.loss.toFixed(3)}`);

@@ -13,6 +13,17 @@ export const TRAIN_DEFAULTS: Required<TrainOptions> = {
   optimizer: 'adam',
 };
 
+/** {@link trainModel}'s options beyond a device's: what a long offline run wants. */
+export interface TrainModelOptions extends TrainOptions {
+  /**
+   * The learning rate at the last step, reached by a linear decay from `learningRate` over every
+   * step the epochs hold; constant when omitted.
+   */
+  finalLearningRate?: number;
+  /** Called after each full pass with its number (from 1) and the mean loss of its steps. */
+  onEpoch?: (epoch: number, meanLoss: number) => void;
+}
+
 /** Examples per optimizer step. */
 const BATCH_SIZE = 128;
 
@@ -36,9 +47,10 @@ export interface TrainResult {
 export async function trainModel(
   model: RecommenderModel,
   examples: readonly TrainingExample[],
-  options: TrainOptions = {},
+  options: TrainModelOptions = {},
   seed = 1,
 ): Promise<TrainResult> {
+  const { finalLearningRate, onEpoch } = options;
   const {
     epochs,
     learningRate,
@@ -55,25 +67,32 @@ export async function trainModel(
   const optimizer = method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate);
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
+  const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
+  const decayPerStep =
+    finalLearningRate === undefined ? 0 : (learningRate - finalLearningRate) / Math.max(1, epochs * stepsPerEpoch - 1);
   let last: TrainingExample[] = [];
   try {
     training: for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffled(examples.length, random);
+      let epochLoss = 0;
       for (let start = 0; start < order.length; start += BATCH_SIZE) {
         // The first step compiles shaders on GPU backends; it never counts against the budget.
         if (result.steps > 1 && performance.now() >= deadline) break training;
+        if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
         last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
         const stepOptions: StepOptions = { dropout, seed: seed * 1_000_003 + result.steps };
         if (anchor) stepOptions.anchor = anchor;
         const loss = model.trainStep(optimizer, last, stepOptions);
         try {
-          if (result.steps === 0) result.initialLoss = (await loss.data())[0] as number;
-          else await loss.data();
+          const value = (await loss.data())[0] as number;
+          if (result.steps === 0) result.initialLoss = value;
+          epochLoss += value;
         } finally {
           loss.dispose();
         }
         result.steps++;
       }
+      onEpoch?.(epoch + 1, epochLoss / stepsPerEpoch);
     }
     // The step's own loss is from before its update: measure the last batch after it.
     result.loss = await model.loss(last);
@@ -82,6 +101,13 @@ export async function trainModel(
     optimizer.dispose();
     if (anchor) tf.dispose(Object.values(anchor.tensors));
   }
+}
+
+/** Sets the rate of the next steps: TF.js' Adam reads its (protected) rate at every step. */
+function setLearningRate(optimizer: tf.SGDOptimizer | tf.AdamOptimizer, rate: number): void {
+  // Not `instanceof`: TF.js' optimizers answer it by duck typing, and Adam passes for SGD.
+  if ('setLearningRate' in optimizer) optimizer.setLearningRate(rate);
+  else (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }
 
 /** A Fisher–Yates permutation of `0..length-1`. */

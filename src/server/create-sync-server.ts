@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -26,9 +27,15 @@ export interface ListenOptions {
 export interface Listener {
   /** Base URL, e.g. `http://127.0.0.1:8787`: the endpoint devices are given. */
   url: string;
-  /** Stops accepting connections and ends idle ones. */
+  /**
+   * Stops accepting connections and ends idle ones; connections still busy after
+   * {@link CLOSE_GRACE_MS} are ended too, so that a client holding one open cannot stall a shutdown.
+   */
   close(): Promise<void>;
 }
+
+/** How long {@link Listener.close} lets requests in flight finish. */
+export const CLOSE_GRACE_MS = 2000;
 
 /** A sync server: the HTTP app over its store, plus the operator calls a host makes in-process. */
 export interface SyncServer {
@@ -75,7 +82,8 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
   return {
     app,
     async listen({ port = LISTEN_DEFAULTS.port, host = LISTEN_DEFAULTS.host } = {}) {
-      const server = createAdaptorServer({ fetch: app.fetch });
+      // Without a `createServer` option the adaptor builds a plain `node:http` server.
+      const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -90,8 +98,13 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
         close: () =>
           new Promise<void>((resolve, reject) => {
             listeners.delete(listener);
-            server.close((error) => (error ? reject(error) : resolve()));
-            if ('closeIdleConnections' in server) server.closeIdleConnections();
+            const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+            server.close((error) => {
+              clearTimeout(cutOff);
+              if (error) reject(error);
+              else resolve();
+            });
+            server.closeIdleConnections();
           }),
       };
       listeners.add(listener);

@@ -117,6 +117,32 @@ export function checkWeights(weights: WeightSet, config: ModelConfig): string | 
 }
 
 /**
+ * `weights` with `items` item rows, for a catalog that grew on the device after the model was built.
+ * An added row has no embedding of its own, so its category, brand and price band alone place the
+ * item, and the mean item bias; rows beyond `items` are cut off. Other tensors are shared, not copied.
+ */
+export function withItemRows(weights: WeightSet, items: number): WeightSet {
+  const grown: WeightSet = { ...weights };
+  const embedding = weights.item_embedding;
+  if (embedding) {
+    const dim = embedding.shape[1] ?? 0;
+    const data = new Float32Array(items * dim);
+    data.set(embedding.data.subarray(0, items * dim));
+    grown.item_embedding = { shape: [items, dim], data };
+  }
+  const bias = weights.item_bias;
+  if (bias) {
+    const data = new Float32Array(items);
+    const kept = bias.data.subarray(0, items);
+    data.set(kept);
+    const mean = bias.data.length === 0 ? 0 : bias.data.reduce((sum, value) => sum + value, 0) / bias.data.length;
+    data.fill(mean, kept.length);
+    grown.item_bias = { shape: [items], data };
+  }
+  return grown;
+}
+
+/**
  * `weights` with the shopper's own tensors (those not `global` in {@link modelSpec}) zeroed: what a
  * device may contribute to the shared model. Their personal part never leaves in an update.
  */

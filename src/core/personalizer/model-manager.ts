@@ -9,7 +9,7 @@ import {
   type TrainingExample,
   type TrainReport,
 } from '../model/model-runtime.js';
-import { initialWeights, type ModelConfig, PRICE_BANDS, sharedPart } from '../model/model-spec.js';
+import { initialWeights, type ModelConfig, PRICE_BANDS, sharedPart, withItemRows } from '../model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../model/weights.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
@@ -75,6 +75,10 @@ export class ModelManager {
   #failure?: { error: OmniPersonaError; delay: number; retryAt: number };
   /** A state to load instead of the stored one, when it could not be stored. */
   #pending?: StoredModel;
+  /** Item rows in the runtime: the model's, plus those of items seen on this device since it was built. */
+  #rows = 0;
+  /** A training run is using the runtime: its weights are not swapped under it. */
+  #training = false;
 
   constructor(deps: ModelManagerDeps) {
     this.#deps = deps;
@@ -88,8 +92,9 @@ export class ModelManager {
     return this.#runtime?.backend;
   }
 
+  /** Item rows the model scores: the catalog's first `rows` items. */
   get rows(): number {
-    return this.#state?.config.items ?? 0;
+    return this.#rows;
   }
 
   /**
@@ -116,6 +121,18 @@ export class ModelManager {
     return this.#ready;
   }
 
+  /**
+   * Loads the model when needed, and gives items seen since the runtime was loaded their rows
+   * ({@link rows} grows), unless a training run holds the runtime: they get theirs when it ends.
+   */
+  async fitCatalog(): Promise<void> {
+    const runtime = await this.ready();
+    const state = this.#state;
+    if (state && !this.#training && this.#deps.catalog.size > this.#rows) {
+      await this.#loadWeights(runtime, state, state.personal);
+    }
+  }
+
   async score(history: HistoryInput): Promise<Float32Array> {
     const runtime = await this.ready();
     return runtime.score(history);
@@ -131,14 +148,30 @@ export class ModelManager {
   async train(examples: TrainingExample[], timeBudgetMs: number): Promise<TrainReport> {
     const runtime = await this.ready();
     const state = this.#requireState();
-    if (state.version > 0) {
-      await runtime.load(state.config, decodeTensors(state.base).tensors, this.#features(state.config));
+    this.#training = true;
+    try {
+      const fromGlobal = state.version > 0;
+      if (fromGlobal || this.#deps.catalog.size > this.#rows) {
+        await this.#loadWeights(runtime, state, fromGlobal ? state.base : state.personal);
+      }
+      const report = await runtime.train(examples, fromGlobal ? { ...FINE_TUNE, timeBudgetMs } : { timeBudgetMs });
+      const weights = await runtime.weights();
+      if (fromGlobal) {
+        // What is stored matches the server's model: the rows of items it does not know are relearnt
+        // from the log at each run, and never reach an update.
+        state.personal = encodeTensors(withItemRows(weights, state.config.items));
+      } else {
+        // A model built on the device grows with the catalog it has seen.
+        state.config = { ...state.config, items: this.#rows };
+        state.catalogItems = this.#deps.catalog.items.slice(0, this.#rows);
+        state.personal = encodeTensors(weights);
+      }
+      state.examplesSinceUpdate += examples.length;
+      await this.#persist(state);
+      return report;
+    } finally {
+      this.#training = false;
     }
-    const report = await runtime.train(examples, state.version > 0 ? { ...FINE_TUNE, timeBudgetMs } : { timeBudgetMs });
-    state.personal = encodeTensors(await runtime.weights());
-    state.examplesSinceUpdate += examples.length;
-    await this.#persist(state);
-    return report;
   }
 
   /**
@@ -313,11 +346,22 @@ export class ModelManager {
     for (const item of this.#deps.catalog.items) ordered.upsert(item);
     this.#deps.catalog.replaceWith(ordered);
     const runtime = this.#runtime ?? (await this.#deps.loadRuntime());
-    await runtime.load(state.config, decodeTensors(state.personal).tensors, this.#features(state.config));
+    await this.#loadWeights(runtime, state, state.personal);
     this.#runtime = runtime;
     this.#state = state;
     await this.#persist(state);
     return runtime;
+  }
+
+  /**
+   * Loads `encoded` weights of `state` into the runtime with a row for every item in the catalog:
+   * items the model was built without are placed by their side features (see {@link withItemRows}).
+   */
+  async #loadWeights(runtime: ModelRuntime, state: StoredModel, encoded: Uint8Array): Promise<void> {
+    const rows = Math.max(state.config.items, this.#deps.catalog.size);
+    const config = { ...state.config, items: rows };
+    await runtime.load(config, withItemRows(decodeTensors(encoded).tensors, rows), this.#features(config));
+    this.#rows = rows;
   }
 
   /**

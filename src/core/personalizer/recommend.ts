@@ -88,7 +88,7 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
     // Under `none` there is no history to personalise with, and nothing is downloaded.
     if (!canStore()) return interestScores(events);
     try {
-      await model.ready();
+      await model.fitCatalog();
       const time = now();
       const history = items
         ? historyInput(

@@ -3,6 +3,7 @@ import { Catalog, toCatalogItem } from '../../../src/core/catalog.js';
 import type { TrackedEvent } from '../../../src/core/event.js';
 import { historyInput, itemSteps, trainingExamples } from '../../../src/core/features/history.js';
 import {
+  checkWeights,
   HISTORY_LENGTH,
   initialWeights,
   modelSpec,
@@ -10,6 +11,7 @@ import {
   SIGNALS,
   sharedPart,
   signalRow,
+  withItemRows,
 } from '../../../src/core/model/model-spec.js';
 
 const HOUR = 3_600_000;
@@ -123,5 +125,21 @@ describe('model spec', () => {
         .filter((spec) => !spec.global)
         .map((spec) => spec.name),
     ).toEqual(['personal_vector']);
+  });
+
+  it('grows the item rows of a model for items seen later, placed by side features and the mean bias', () => {
+    const config = { items: 3, categories: 2, brands: 2, dim: 2 };
+    const weights = initialWeights(config, 3);
+    weights.item_bias = { shape: [3], data: Float32Array.from([1, 2, 6]) };
+    const grown = withItemRows(weights, 5);
+    expect(checkWeights(grown, { ...config, items: 5 })).toBeUndefined();
+    expect([...(grown.item_embedding?.data.subarray(0, 6) ?? [])]).toEqual([...(weights.item_embedding?.data ?? [])]);
+    expect([...(grown.item_embedding?.data.subarray(6) ?? [])]).toEqual([0, 0, 0, 0]);
+    expect([...(grown.item_bias?.data ?? [])]).toEqual([1, 2, 6, 3, 3]);
+    expect(grown.category_embedding).toBe(weights.category_embedding);
+    const cut = withItemRows(grown, 3);
+    expect(checkWeights(cut, config)).toBeUndefined();
+    expect(cut.item_embedding?.data).toEqual(weights.item_embedding?.data);
+    expect(cut.item_bias?.data).toEqual(weights.item_bias.data);
   });
 });

@@ -6,7 +6,7 @@ import { MemoryEventLog, MemoryKeyValueStore } from '../../../src/core/memory-st
 import type { HistoryInput } from '../../../src/core/model/model-runtime.js';
 import { initialWeights, PROFILE_INPUTS, signalRow } from '../../../src/core/model/model-spec.js';
 import { createCorePersonalizer } from '../../../src/core/personalizer/create-core-personalizer.js';
-import { encodeTensors } from '../../../src/core/sync/tensor-codec.js';
+import { decodeTensors, encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import { ArithmeticRuntime } from './arithmetic-runtime.js';
 
 const CATEGORIES = ['Shoes', 'Coffee', 'Kitchen', 'Outdoor'];
@@ -110,6 +110,68 @@ describe('personalizer', () => {
     expect(runtime.trained[0]?.map((example) => example.target)).toEqual([1, 2]);
     expect(reports).toHaveLength(1);
     expect((await personalizer.status()).lastTraining?.examples).toBe(2);
+  });
+
+  it('scores items seen after the model was built, and trains on them', async () => {
+    const { personalizer, runtime } = setup();
+    seedCatalog(personalizer);
+    view(personalizer, 'Coffee-0');
+    view(personalizer, 'Coffee-1');
+    await personalizer.train();
+    // An item the model has no row for: the shop's page shows it, the shopper views it.
+    const fresh = { id: 'Coffee-new', name: 'New coffee', category: 'Coffee', price: 12 };
+    (personalizer.catalog as unknown as { upsert(item: unknown): number }).upsert(toCatalogItem(fresh));
+    const similar = await personalizer.recommend({ kind: 'similar', item: 'Coffee-0', category: 'Coffee', count: 10 });
+    expect(similar.map((pick) => pick.item.id)).toContain('Coffee-new');
+
+    personalizer.track({ type: 'view', item: fresh });
+    view(personalizer, 'Coffee-2');
+    await personalizer.train();
+    const examples = runtime.trained.at(-1) ?? [];
+    const row = items.length;
+    expect(examples.map((example) => example.target)).toContain(row);
+    expect(examples.some((example) => example.history.items.includes(row))).toBe(true);
+  });
+
+  it('keeps the rows of items the server model lacks out of what it stores and sends', async () => {
+    const catalog = items.map((entry) => toCatalogItem(entry));
+    const config = { items: catalog.length, categories: CATEGORIES.length + 1, brands: 1, dim: 4 };
+    const transport: Transport = {
+      async request(request) {
+        const json = (body: unknown) => ({
+          status: 200,
+          headers: {},
+          body: new TextEncoder().encode(JSON.stringify(body)),
+        });
+        if (request.path === '/v1/catalog') return json({ version: 1, items: catalog });
+        if (request.path.startsWith('/v1/model/weights')) {
+          return { status: 200, headers: {}, body: encodeTensors(initialWeights(config, 3)) };
+        }
+        const weights = { F32: '/v1/model/weights/1', F16: '/v1/model/weights/1', I8: '/v1/model/weights/1' };
+        return json({ version: 1, config, catalogVersion: 1, weights, updates: 0, createdAt: 'now' });
+      },
+    };
+    const { personalizer, runtime, kv } = setup('on-device', transport);
+    const loads: number[] = [];
+    const load = runtime.load.bind(runtime);
+    runtime.load = (loaded, weights, features) => {
+      loads.push(loaded.items);
+      expect(weights.item_embedding?.shape[0]).toBe(loaded.items);
+      expect(features.categories).toHaveLength(loaded.items);
+      return load(loaded, weights, features);
+    };
+    personalizer.track({ type: 'view', item: { id: 'Local-1', category: 'Coffee', price: 9 } });
+    view(personalizer, 'Coffee-0');
+    personalizer.track({ type: 'view', item: { id: 'Local-2', category: 'Coffee', price: 11 } });
+    await personalizer.train();
+    expect(loads.at(-1)).toBe(items.length + 2);
+    expect(runtime.trained.at(-1)?.map((example) => example.target)).toEqual([
+      catalog.findIndex((item) => item.id === 'Coffee-0'),
+      items.length + 1,
+    ]);
+    const stored = await kv.get<{ personal: Uint8Array; config: { items: number } }>('model');
+    expect(stored?.config.items).toBe(items.length);
+    expect(decodeTensors(stored?.personal as Uint8Array).tensors.item_embedding?.shape).toEqual([items.length, 4]);
   });
 
   it('forgets everything', async () => {

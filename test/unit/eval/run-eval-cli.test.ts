@@ -41,7 +41,7 @@ function popularTargetDataSet(): string {
 const tiny: EvalSettings = {
   users: 120,
   dim: 8,
-  centralized: { epochs: 40, learningRate: 0.01 },
+  centralized: { epochs: 40, learningRate: 0.01, finalRateShare: 1 },
   federated: {
     rounds: 60,
     clientsPerRound: 16,
@@ -150,7 +150,7 @@ describe('npm run eval', () => {
     // first, right for half the users; a model that learnt nothing ranks at random.
     await writeFile(join(dir, 'popular.txt'), popularTargetDataSet());
     check[1] = 'popular.txt';
-    const untrained = { ...tiny, centralized: { epochs: 1, learningRate: 1e-9 } };
+    const untrained = { ...tiny, centralized: { epochs: 1, learningRate: 1e-9, finalRateShare: 1 } };
     const io = capture(dir);
     expect(await runEvalCli(check, io, { full: untrained, quick: untrained })).toBe(1);
     expect(io.err.join('\n')).toMatch(/--check: centralized HR@10 \S+ does not beat popularity's/u);
