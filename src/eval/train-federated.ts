@@ -42,10 +42,18 @@ export async function trainFederated(
       const average = new DeltaAverage(global);
       let clipped = 0;
       let norms = 0;
+      // The global model's loss (under dropout) on each client's data before it trains: data it has not seen.
+      let globalLoss = 0;
       for (const [position, client] of sampleIndices(clients.length, settings.clientsPerRound, random).entries()) {
         const examples = clients[client] as (typeof clients)[number];
         model.setWeights(global);
-        await trainModel(model, examples, local, setup.seed + round * settings.clientsPerRound + position);
+        const result = await trainModel(
+          model,
+          examples,
+          local,
+          setup.seed + round * settings.clientsPerRound + position,
+        );
+        globalLoss += result.initialLoss;
         const delta = sharedPart(subtractWeights(await model.weights(), global), setup.config);
         const update = clipWeights(delta, settings.maxUpdateNorm);
         if (update.norm > settings.maxUpdateNorm) clipped++;
@@ -59,6 +67,7 @@ export async function trainFederated(
         const meanNorm = (norms / Math.max(1, average.count)).toFixed(2);
         log(
           `federated: round ${round + 1}/${settings.rounds}, ${average.count} clients, ` +
+            `global model's loss on them ${(globalLoss / Math.max(1, average.count)).toFixed(3)}, ` +
             `update norm ${meanNorm} on average, ${clipped} clipped, ${seconds} s`,
         );
       }

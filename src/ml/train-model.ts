@@ -7,6 +7,7 @@ import { checkExample, type RecommenderModel, type StepOptions } from './recomme
 export const TRAIN_DEFAULTS: Required<TrainOptions> = {
   epochs: 5,
   learningRate: 0.002,
+  adamEpsilon: 1e-7,
   timeBudgetMs: 2000,
   dropout: 0.5,
   stayNear: 0,
@@ -58,13 +59,15 @@ export async function trainModel(
     dropout,
     stayNear,
     optimizer: method,
+    adamEpsilon,
   } = { ...TRAIN_DEFAULTS, ...options };
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
   if (examples.length === 0) return result;
   const random = seededRandom(seed);
   const deadline = performance.now() + timeBudgetMs;
-  const optimizer = method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate);
+  const optimizer =
+    method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate, 0.9, 0.999, adamEpsilon);
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);

@@ -35,6 +35,13 @@ export interface TrainOptions {
   optimizer?: 'adam' | 'sgd';
   /** Step size. @default 0.002 */
   learningRate?: number;
+  /**
+   * Adam's ε, the floor of the step's denominator. A fresh Adam moves every weight with any gradient
+   * by about the learning rate, however small its gradient; a larger ε keeps a short fine-tune from
+   * shifting every item the full softmax touches faintly, so that it moves the rows the shopper's
+   * events concern. @default 1e-7
+   */
+  adamEpsilon?: number;
   /** Stop after this many milliseconds even if epochs remain. @default 2000 */
   timeBudgetMs?: number;
   /** Dropout rate on the history and the hidden layer while training. @default 0.5 */

@@ -7,16 +7,17 @@ import { selectBackend } from '../../../src/ml/select-backend.js';
 import { type TrainModelOptions, trainModel } from '../../../src/ml/train-model.js';
 
 const config: ModelConfig = { items: 12, categories: 3, brands: 3, dim: 4 };
-const features = {
-  categories: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 2)),
-  brands: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 2)),
-  priceBands: Int32Array.from({ length: 12 }, (_, item) => 1 + (item % 4)),
-};
+/** Side features for `items` items. */
+const featuresOf = (items: number) => ({
+  categories: Int32Array.from({ length: items }, (_, item) => 1 + (item % 2)),
+  brands: Int32Array.from({ length: items }, (_, item) => 1 + (item % 2)),
+  priceBands: Int32Array.from({ length: items }, (_, item) => 1 + (item % 4)),
+});
 // Fewer examples than a batch: one step per epoch.
 const examples = trainingExamples(Array.from({ length: 6 }, (_, k) => ({ item: k, kind: 'view', time: k })));
 
-async function trained(options: TrainModelOptions): Promise<WeightSet> {
-  const model = RecommenderModel.create(config, initialWeights(config, 5), features);
+async function trained(options: TrainModelOptions, shape = config): Promise<WeightSet> {
+  const model = RecommenderModel.create(shape, initialWeights(shape, 5), featuresOf(shape.items));
   try {
     await trainModel(model, examples, { timeBudgetMs: Number.POSITIVE_INFINITY, ...options }, 3);
     return await model.weights();
@@ -47,4 +48,28 @@ test('reports each pass with its mean loss', async () => {
   expect(passes.map(([epoch]) => epoch)).toEqual([1, 2, 3]);
   for (const [, loss] of passes) expect(loss).toBeGreaterThan(0);
   expect(passes[2]?.[1]).toBeLessThan(passes[0]?.[1] ?? 0);
+});
+
+test('a larger Adam ε keeps a fine-tune off the items the full softmax touches only faintly', async () => {
+  // A catalog of 1,000 items: the examples' targets (items 1 to 5) take nearly all the gradient.
+  const large = { ...config, items: 1000 };
+  const start = initialWeights(large, 5).item_embedding?.data as Float32Array;
+  // How far each item's row moved in one step.
+  const moved = async (adamEpsilon?: number) => {
+    const options = { epochs: 1, learningRate: 0.01, dropout: 0, ...(adamEpsilon ? { adamEpsilon } : {}) };
+    const data = (await trained(options, large)).item_embedding?.data as Float32Array;
+    return Array.from({ length: large.items }, (_, item) => {
+      let sum = 0;
+      for (let d = 0; d < large.dim; d++)
+        sum += ((data[item * large.dim + d] ?? 0) - (start[item * large.dim + d] ?? 0)) ** 2;
+      return Math.sqrt(sum);
+    });
+  };
+  const untouched = (rows: number[]) => Math.max(...rows.slice(6));
+  const plain = await moved();
+  const damped = await moved(1e-3);
+  // A fresh Adam moves every row with a gradient by about the learning rate per weight.
+  expect(untouched(plain)).toBeGreaterThan(0.01);
+  expect(untouched(damped)).toBeLessThan(untouched(plain) / 10);
+  expect(damped[5]).toBeGreaterThan(untouched(damped) * 10);
 });
