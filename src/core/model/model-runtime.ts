@@ -55,10 +55,16 @@ export interface TrainOptions {
 
 /**
  * How a device fine-tunes the global model on one shopper's log: a few passes, gently, pulled
- * toward the global weights. The offline evaluation measures the same settings (its personalisation
- * mode).
+ * toward the global weights, with an Adam ε large enough that the step goes to the rows the
+ * shopper's events concern rather than to every item the softmax touches. The offline evaluation
+ * measures the same settings (its personalisation mode).
  */
-export const FINE_TUNE = { epochs: 5, learningRate: 0.005, stayNear: 0.1 } as const satisfies TrainOptions;
+export const FINE_TUNE = {
+  epochs: 5,
+  learningRate: 0.005,
+  stayNear: 0.1,
+  adamEpsilon: 1e-3,
+} as const satisfies TrainOptions;
 
 export interface TrainReport {
   backend: BackendName;
