@@ -175,7 +175,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     newItemEvents = 0;
     const run = async () => {
       const events = await history();
-      await model.ready();
+      // Items seen since the model loaded get their rows first, so that their steps are learnt from.
+      await model.fitCatalog();
       const profile = profileFeatures(computeProfile(events, catalog));
       const examples = trainingExamples(itemSteps(events, catalog, model.rows), profile);
       if (examples.length === 0) return undefined;
