@@ -24,6 +24,10 @@ export interface EvalArgs {
   rounds?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
   personalize?: number;
+  /** A folder to write each trained model to, as `<mode>.safetensors`. */
+  saveModels?: string;
+  /** A folder of models a run with the same data and settings saved: they are ranked instead of trained. */
+  loadModels?: string;
   help: boolean;
 }
 
@@ -47,6 +51,9 @@ Options:
                        preset's decay to the last step applies to it)
   --rounds <n>         Federated rounds instead of the preset's
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
+  --save-models <dir>  Write each trained model to <dir>/<mode>.safetensors
+  --load-models <dir>  Rank the models an earlier run with the same data, seed and training
+                       settings saved there, instead of training them again
   -h, --help           Show this help`;
 
 const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
@@ -81,6 +88,8 @@ const FlagsSchema = v.object({
   'learning-rate': v.optional(Rate),
   rounds: v.optional(Count),
   personalize: v.optional(Count),
+  'save-models': v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a folder'))),
+  'load-models': v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a folder'))),
   help: v.optional(v.boolean(), false),
 });
 
@@ -107,6 +116,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'learning-rate': { type: 'string' },
         rounds: { type: 'string' },
         personalize: { type: 'string' },
+        'save-models': { type: 'string' },
+        'load-models': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -117,9 +128,19 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   if (!result.success) {
     throw new OmniPersonaError('INVALID_OPTIONS', `Invalid option --${formatIssues(result.issues, 1)}`);
   }
-  const { data, json, epochs, 'learning-rate': learningRate, rounds, personalize, ...flags } = result.output;
+  const {
+    data,
+    json,
+    epochs,
+    'learning-rate': learningRate,
+    rounds,
+    personalize,
+    'save-models': saveModels,
+    'load-models': loadModels,
+    ...flags
+  } = result.output;
   if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
-  const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize }).filter(
+  const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize, saveModels, loadModels }).filter(
     ([, value]) => value !== undefined,
   );
   return { ...flags, data: data ?? '', ...Object.fromEntries(overrides) };

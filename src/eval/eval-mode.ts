@@ -1,3 +1,6 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OmniPersonaError } from '../core/errors.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import type { EvalSettings } from './eval-settings.js';
@@ -25,6 +28,19 @@ export interface EvalContext {
   setup: ModelSetup;
   settings: EvalSettings;
   log: (line: string) => void;
+  /** Where trained models are saved to or loaded from; absent to train and forget. */
+  modelFiles?: ModelFiles;
+}
+
+/** `--save-models` and `--load-models`. */
+export interface ModelFiles {
+  save?: string;
+  load?: string;
+  /**
+   * What identifies the run that trains a model (data, subset, seed, width, training settings): a
+   * saved model carries it, and loading one from another run is refused.
+   */
+  run: Record<string, string>;
 }
 
 /** The encodings the device can download the global model in, besides float32 (see `weightsDtype`). */
@@ -48,10 +64,17 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     return { metrics: await evaluateRanking(cases, items, repeated(popularityScores(observed, items))), quantized: [] };
   }
   const model: RecommenderModel =
-    mode === 'centralized'
+    (await loadModel(mode, context)) ??
+    (mode === 'centralized'
       ? await trainCentralized(split.train, setup, settings.centralized, log)
-      : await trainFederated(split.train, setup, settings.federated, log);
+      : await trainFederated(split.train, setup, settings.federated, log));
   try {
+    if (context.modelFiles?.save !== undefined) {
+      const path = join(context.modelFiles.save, `${mode}.safetensors`);
+      await mkdir(context.modelFiles.save, { recursive: true });
+      await writeFile(path, encodeTensors(await model.weights(), context.modelFiles.run));
+      log(`${mode}: saved to ${path}`);
+    }
     const metrics = await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
     // The accuracy each download encoding costs: the same weights, encoded and decoded as the wire does.
     const weights = await model.weights();
@@ -78,6 +101,32 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The model a run with the same identity saved under `--load-models`, or undefined without the flag.
+ * @throws OmniPersonaError `INVALID_OPTIONS` when the file is missing, unreadable, or from another run.
+ */
+async function loadModel(mode: EvalMode, context: EvalContext): Promise<RecommenderModel | undefined> {
+  const folder = context.modelFiles?.load;
+  if (folder === undefined) return undefined;
+  const path = join(folder, `${mode}.safetensors`);
+  let saved: ReturnType<typeof decodeTensors>;
+  try {
+    saved = decodeTensors(new Uint8Array(await readFile(path)), { maxBytes: Number.MAX_SAFE_INTEGER });
+  } catch (error) {
+    throw new OmniPersonaError('INVALID_OPTIONS', `--load-models: ${path}: ${(error as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(context.modelFiles?.run ?? {})) {
+    if (saved.metadata[key] !== value) {
+      throw new OmniPersonaError(
+        'INVALID_OPTIONS',
+        `--load-models: ${path} was trained with ${key} ${saved.metadata[key] ?? '(none)'}, this run has ${value}`,
+      );
+    }
+  }
+  context.log(`${mode}: loaded from ${path}, not trained`);
+  return RecommenderModel.create(context.setup.config, saved.tensors, context.setup.features);
 }
 
 /** The same scores for every history. */

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { OmniPersonaError } from '../core/errors.js';
 import type { BackendName } from '../core/model/model-runtime.js';
 import { seededRandom } from '../core/random.js';
 import { selectBackend } from '../ml/select-backend.js';
 import { EVAL_USAGE, type EvalArgs, parseEvalArgs } from './eval-args.js';
-import { runEvalMode } from './eval-mode.js';
+import { type ModelFiles, runEvalMode } from './eval-mode.js';
 import type { EvalReport, EvalResult } from './eval-report.js';
 import { EVAL_PRESETS, type EvalPresets, type EvalSettings } from './eval-settings.js';
 import { type Interactions, readInteractions } from './interactions.js';
@@ -115,6 +115,22 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
   );
 
   const setup = modelSetup(items, settings.dim, args.seed);
+  const modelFiles: ModelFiles | undefined =
+    args.saveModels === undefined && args.loadModels === undefined
+      ? undefined
+      : {
+          ...(args.saveModels === undefined ? {} : { save: resolve(io.cwd, args.saveModels) }),
+          ...(args.loadModels === undefined ? {} : { load: resolve(io.cwd, args.loadModels) }),
+          run: {
+            data: basename(args.data),
+            users: String(sequences.length),
+            seed: String(args.seed),
+            target: args.target,
+            dim: String(settings.dim),
+            centralized: JSON.stringify(settings.centralized),
+            federated: JSON.stringify({ ...settings.federated, logEvery: undefined }),
+          },
+        };
   const results: EvalResult[] = [];
   for (const mode of args.modes) {
     const modeStarted = performance.now();
@@ -126,6 +142,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       setup,
       settings,
       log,
+      ...(modelFiles ? { modelFiles } : {}),
     });
     const seconds = Math.round((performance.now() - modeStarted) / 100) / 10;
     results.push({ mode, ...metrics, seconds });

@@ -143,6 +143,28 @@ describe('npm run eval', () => {
     expect(await run()).toEqual(await run());
   });
 
+  it('ranks a saved model as it was when trained, and refuses one from another run', async () => {
+    const presets = { full: tiny, quick: tiny };
+    const rows = (io: { out: string[] }) => io.out.slice(0, -1).map((line) => line.replace(/\s+[\d.]+$/u, ''));
+    const trained = capture(dir);
+    const args = ['--data', 'tiny.txt', '--modes', 'centralized'];
+    expect(await runEvalCli([...args, '--save-models', 'models'], trained, presets)).toBe(0);
+    const loaded = capture(dir);
+    expect(await runEvalCli([...args, '--load-models', 'models'], loaded, presets)).toBe(0);
+    expect(loaded.err.join('\n')).toMatch(/centralized: loaded from .*centralized\.safetensors, not trained/u);
+    expect(loaded.err.join('\n')).not.toMatch(/epochs/u);
+    expect(rows(loaded)).toEqual(rows(trained));
+
+    const other = capture(dir);
+    expect(await runEvalCli([...args, '--seed', '2', '--load-models', 'models'], other, presets)).toBe(2);
+    expect(other.err.join('\n')).toMatch(/was trained with seed 1, this run has 2/u);
+    const missing = capture(dir);
+    expect(
+      await runEvalCli(['--data', 'tiny.txt', '--modes', 'federated', '--load-models', 'models'], missing, presets),
+    ).toBe(2);
+    expect(missing.err.join('\n')).toMatch(/federated\.safetensors/u);
+  });
+
   it('--check fails the run when a model does not beat popularity', async () => {
     const check = ['--data', 'tiny.txt', '--modes', 'popularity,centralized', '--check'];
     expect(await runEvalCli(check, capture(dir), { full: tiny, quick: tiny })).toBe(0);
