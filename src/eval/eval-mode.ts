@@ -37,8 +37,8 @@ export interface ModelFiles {
   save?: string;
   load?: string;
   /**
-   * What identifies the run that trains a model (data, subset, seed, width, training settings): a
-   * saved model carries it, and loading one from another run is refused.
+   * What identifies the run that trains a model (data, subset, seed, width); a saved model carries
+   * it with its mode's training settings, and loading one from another run is refused.
    */
   run: Record<string, string>;
 }
@@ -72,7 +72,7 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     if (context.modelFiles?.save !== undefined) {
       const path = join(context.modelFiles.save, `${mode}.safetensors`);
       await mkdir(context.modelFiles.save, { recursive: true });
-      await writeFile(path, encodeTensors(await model.weights(), context.modelFiles.run));
+      await writeFile(path, encodeTensors(await model.weights(), modelIdentity(mode, context)));
       log(`${mode}: saved to ${path}`);
     }
     const metrics = await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
@@ -117,7 +117,7 @@ async function loadModel(mode: EvalMode, context: EvalContext): Promise<Recommen
   } catch (error) {
     throw new OmniPersonaError('INVALID_OPTIONS', `--load-models: ${path}: ${(error as Error).message}`);
   }
-  for (const [key, value] of Object.entries(context.modelFiles?.run ?? {})) {
+  for (const [key, value] of Object.entries(modelIdentity(mode, context))) {
     if (saved.metadata[key] !== value) {
       throw new OmniPersonaError(
         'INVALID_OPTIONS',
@@ -127,6 +127,13 @@ async function loadModel(mode: EvalMode, context: EvalContext): Promise<Recommen
   }
   context.log(`${mode}: loaded from ${path}, not trained`);
   return RecommenderModel.create(context.setup.config, saved.tensors, context.setup.features);
+}
+
+/** What a saved model of `mode` must match: the run's identity and the mode's own training settings. */
+function modelIdentity(mode: EvalMode, context: EvalContext): Record<string, string> {
+  const { centralized, federated } = context.settings;
+  const training = mode === 'centralized' ? centralized : { ...federated, logEvery: undefined };
+  return { ...context.modelFiles?.run, training: JSON.stringify(training) };
 }
 
 /** The same scores for every history. */

@@ -127,8 +127,6 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
             seed: String(args.seed),
             target: args.target,
             dim: String(settings.dim),
-            centralized: JSON.stringify(settings.centralized),
-            federated: JSON.stringify({ ...settings.federated, logEvery: undefined }),
           },
         };
   const results: EvalResult[] = [];
