@@ -23,7 +23,7 @@ import {
 } from './recommender-maths.js';
 
 /** The spec's name of each trained tensor. Its order is fixed: Adam matches moments to gradients by position. */
-const TENSOR_NAMES = {
+export const TENSOR_NAMES = {
   itemEmbedding: 'item_embedding',
   categoryEmbedding: 'category_embedding',
   brandEmbedding: 'brand_embedding',

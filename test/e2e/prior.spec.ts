@@ -4,6 +4,7 @@ import { initialWeights, type ModelConfig } from '../../src/core/model/model-spe
 import { encodePriorFile } from '../../src/core/sync/prior-file.js';
 import { expect, test } from './demo-server.js';
 import { watchPage } from './page-problems.js';
+import { forYou } from './widget-cards.js';
 
 const PRIOR_PATH = '/static/omnipersona-prior.bin';
 /** A sync server nobody answers at: the connection is refused. */
@@ -53,14 +54,6 @@ async function priorFor(url: string, favourites: (items: CatalogItem[]) => strin
     'F16',
   );
   return { bytes, picks, items };
-}
-
-async function forYou(page: Page): Promise<string[]> {
-  const widget = page.locator('#for-you[data-omnipersona-state="ready"]');
-  await expect(widget).toBeVisible();
-  return widget
-    .locator('[data-omnipersona-card]')
-    .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-omnipersona-card') ?? ''));
 }
 
 test('with the sync server unreachable, recommendations come from the prior the shop serves', async ({

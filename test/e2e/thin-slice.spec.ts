@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './demo-server.js';
+import { forYou } from './widget-cards.js';
 
 /** Reads the events the SDK stored, straight from IndexedDB. */
 async function storedEvents(page: Page): Promise<Array<{ type: string; time: number; item?: { id: string } }>> {
@@ -16,14 +17,6 @@ async function storedEvents(page: Page): Promise<Array<{ type: string; time: num
       }),
   );
   return (events as Array<{ type: string; time: number; item?: { id: string } }>).sort((a, b) => a.time - b.time);
-}
-
-async function forYou(page: Page): Promise<string[]> {
-  const widget = page.locator('#for-you[data-omnipersona-state="ready"]');
-  await expect(widget).toBeVisible();
-  return widget
-    .locator('[data-omnipersona-card]')
-    .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-omnipersona-card') ?? ''));
 }
 
 async function serverVersion(url: string): Promise<number> {

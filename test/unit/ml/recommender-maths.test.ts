@@ -18,7 +18,7 @@ import {
   type RecommenderParams,
   type SequenceBatch,
 } from '../../../src/ml/recommender-maths.js';
-import { RecommenderModel } from '../../../src/ml/recommender-model.js';
+import { RecommenderModel, TENSOR_NAMES } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
 import {
   type ReferenceDropout,
@@ -36,23 +36,8 @@ const features: ItemFeatures = {
   priceBands: Int32Array.from([3, 1, 3, 0, 5, 1]),
 };
 
-/** The spec name of each gradient. */
-const NAMES = {
-  itemEmbedding: 'item_embedding',
-  categoryEmbedding: 'category_embedding',
-  brandEmbedding: 'brand_embedding',
-  priceEmbedding: 'price_embedding',
-  itemBias: 'item_bias',
-  positionEmbedding: 'position_embedding',
-  signalEmbedding: 'signal_embedding',
-  queryWeights: 'query_weights',
-  keyWeights: 'key_weights',
-  outputWeights: 'output_weights',
-  hiddenWeights: 'hidden_weights',
-  hiddenOutputWeights: 'hidden_output_weights',
-  profileWeights: 'profile_weights',
-  personalVector: 'personal_vector',
-} as const satisfies Record<keyof RecommenderGradients, string>;
+/** The spec name of each gradient: the model's own tensor names. */
+const NAMES: Record<keyof RecommenderGradients, string> = TENSOR_NAMES;
 
 /** A history of the given item rows, with random signals and, unless `neutral`, a random profile. */
 function history(items: number[], seed: number, neutral = false): HistoryInput {
