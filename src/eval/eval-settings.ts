@@ -1,5 +1,4 @@
 import { FINE_TUNE, type TrainOptions } from '../core/model/model-runtime.js';
-import { ADAPTIVE_AGGREGATION_DEFAULTS, type AdaptiveAggregationSettings } from '../server/adaptive-aggregation.js';
 import { SYNC_SERVER_DEFAULTS } from '../server/sync-server-options.js';
 
 /** How much of the data a run uses and how long each mode trains. */
@@ -25,8 +24,11 @@ export interface EvalSettings {
       Pick<TrainOptions, 'stayNear'>;
     /** The server clips each client's update to this L2 norm before averaging. */
     maxUpdateNorm: number;
-    /** The server's step with each round's mean update. */
-    server: AdaptiveAggregationSettings;
+    /**
+     * The server moves the global weights by this times each round's weighted mean update (item
+     * rows averaged over the clients that sent them); 1 is plain FedAvg.
+     */
+    serverLearningRate: number;
     /** Log every this many rounds. */
     logEvery: number;
   };
@@ -52,7 +54,7 @@ export const FULL_SETTINGS: EvalSettings = {
     // What a device does with the global model: its fine-tune (Adam, a few passes, staying near).
     local: { optimizer: 'adam', dropout: 0.5, ...FINE_TUNE },
     maxUpdateNorm: SYNC_SERVER_DEFAULTS.maxUpdateNorm,
-    server: ADAPTIVE_AGGREGATION_DEFAULTS,
+    serverLearningRate: 1,
     logEvery: 10,
   },
   personalizationUsers: 1000,

@@ -1,9 +1,9 @@
 import { initialWeights, sharedPart } from '../core/model/model-spec.js';
-import { subtractWeights, type WeightSet } from '../core/model/weights.js';
+import { keepRows, updateRows } from '../core/model/update-rows.js';
+import { addScaledWeights, subtractWeights, type WeightSet } from '../core/model/weights.js';
 import { seededRandom } from '../core/random.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
-import { type AdaptiveAggregationState, adaptiveAggregate } from '../server/adaptive-aggregation.js';
 import { clipWeights } from '../server/clip-weights.js';
 import { DeltaAverage } from '../server/federated-average.js';
 import type { EvalSettings } from './eval-settings.js';
@@ -14,10 +14,13 @@ import { sequenceExamples } from './sequence-features.js';
 /**
  * Federated training simulated in one process: every user is a client holding only their own
  * training sequence. Each round samples clients; each fine-tunes from the round's global weights
- * as the device does (`FINE_TUNE`: Adam, a few passes, pulled toward the global weights), sends the shared part of its update (new weights minus global, personal tensors left out) clipped
- * to the server's norm bound, and the server averages the round's updates weighted by examples and
- * takes one FedAdam step with the mean (src/server/adaptive-aggregation.ts). One model is reused for
- * every client, its weights reset to the global ones before each. The caller disposes the model.
+ * as the device does (`FINE_TUNE`: Adam, a few passes, pulled toward the global weights) and sends
+ * the shared part of its update (new weights minus global, personal tensors left out, item
+ * embedding rows only for the items its examples touch: core/model/update-rows.ts), clipped to the
+ * server's norm bound. The server takes the round's mean weighted by examples, each item row over
+ * the clients that sent it (weighted FedAvg, `DeltaAverage`), times its learning rate. One model is
+ * reused for every client, its weights reset to the global ones before each. The caller disposes
+ * the model.
  */
 export async function trainFederated(
   train: readonly Int32Array[],
@@ -29,11 +32,10 @@ export async function trainFederated(
   const random = seededRandom(setup.seed);
   const local = { ...settings.local, timeBudgetMs: Number.POSITIVE_INFINITY };
   let global: WeightSet = initialWeights(setup.config, setup.seed);
-  let state: AdaptiveAggregationState | undefined;
   log(
     `federated: ${clients.length} clients, ${settings.rounds} rounds of ${Math.min(settings.clientsPerRound, clients.length)}, ` +
       `local ${local.epochs} epochs of ${local.optimizer} at ${local.learningRate}, updates clipped to norm ${settings.maxUpdateNorm}, ` +
-      `server FedAdam at ${settings.server.learningRate}`,
+      `server step ${settings.serverLearningRate} × the mean update`,
   );
   const model = RecommenderModel.create(setup.config, global, setup.features);
   try {
@@ -54,14 +56,15 @@ export async function trainFederated(
           setup.seed + round * settings.clientsPerRound + position,
         );
         globalLoss += result.initialLoss;
-        const delta = sharedPart(subtractWeights(await model.weights(), global), setup.config);
+        const rows = updateRows(examples);
+        const delta = keepRows(sharedPart(subtractWeights(await model.weights(), global), setup.config), rows);
         const update = clipWeights(delta, settings.maxUpdateNorm);
         if (update.norm > settings.maxUpdateNorm) clipped++;
         norms += update.norm;
-        average.add({ delta: update.weights, examples: examples.length });
+        average.add({ delta: update.weights, examples: examples.length, rows });
       }
       const mean = average.mean();
-      if (mean) ({ weights: global, state } = adaptiveAggregate(global, mean, state, settings.server));
+      if (mean) global = addScaledWeights(global, mean, settings.serverLearningRate);
       if ((round + 1) % settings.logEvery === 0 || round + 1 === settings.rounds) {
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const meanNorm = (norms / Math.max(1, average.count)).toFixed(2);

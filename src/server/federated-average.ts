@@ -6,22 +6,46 @@ export interface WeightedDelta {
   delta: WeightSet;
   /** Training examples behind the delta: its weight in the average. */
   examples: number;
+  /**
+   * For a tensor named here, the rows (first index) the delta carries; its other rows are not part
+   * of the update, whatever they hold. A device sends only the item rows its shopper's events touched,
+   * so a row is averaged over the devices that sent it. Tensors not named are dense.
+   */
+  rows?: Readonly<Record<string, Int32Array>>;
+}
+
+interface TensorSum {
+  shape: number[];
+  sum: Float64Array;
+  /** Examples behind each row (the first index): the row's divisor. */
+  rowExamples: Float64Array;
 }
 
 /**
- * The weighted mean of a round's deltas, `Σ(nᵢ·Δᵢ) / Σnᵢ`, added one delta at a time so that a
+ * The weighted mean of a round's deltas, `Σ(nᵢ·Δᵢ) / Σnᵢ`, row by row over the deltas that carry
+ * the row (every delta carries every row of a dense tensor), added one delta at a time so that a
  * round of many devices never holds all their deltas at once. Sums run in float64, so that the
  * result does not depend on the order of the updates beyond float32 rounding.
+ *
+ * Row-wise division is what makes a shared embedding table learn: an item touched by one device
+ * in a round of a hundred moves by that device's delta, not by a hundredth of it, and the rows no
+ * device touched do not move at all (under a full softmax every device nudges every row, in the
+ * same direction for all of them, and a dense average of those nudges drifts the whole table).
  */
 export class DeltaAverage {
-  readonly #sums = new Map<string, { shape: number[]; sum: Float64Array }>();
+  readonly #sums = new Map<string, TensorSum>();
   #examples = 0;
   #count = 0;
 
   /** `like` gives the tensor names and sizes every delta must have (the model's weights). */
   constructor(like: WeightSet) {
     for (const [name, tensor] of Object.entries(like)) {
-      this.#sums.set(name, { shape: [...tensor.shape], sum: new Float64Array(tensor.data.length) });
+      const rows = tensor.shape[0] ?? 1;
+      this.#sums.set(name, {
+        shape: [...tensor.shape],
+        sum: new Float64Array(tensor.data.length),
+        rowExamples: new Float64Array(rows),
+      });
     }
   }
 
@@ -29,29 +53,51 @@ export class DeltaAverage {
     return this.#count;
   }
 
-  /** @throws OmniPersonaError `INVALID_PAYLOAD` when `delta` lacks a tensor or has another size. */
-  add({ delta, examples }: WeightedDelta): void {
-    for (const [name, { sum }] of this.#sums) {
+  /**
+   * @throws OmniPersonaError `INVALID_PAYLOAD` when `delta` lacks a tensor, has another size, or
+   * lists a row outside its tensor.
+   */
+  add({ delta, examples, rows }: WeightedDelta): void {
+    for (const [name, { sum, rowExamples }] of this.#sums) {
       const part = delta[name];
       if (!part || part.data.length !== sum.length) {
         throw new OmniPersonaError('INVALID_PAYLOAD', `Update lacks tensor "${name}" of ${sum.length} values`);
       }
+      const listed = rows?.[name];
+      if (listed?.some((row) => !(row >= 0 && row < rowExamples.length))) {
+        throw new OmniPersonaError('INVALID_PAYLOAD', `Update lists a row outside tensor "${name}"`);
+      }
     }
-    for (const [name, { sum }] of this.#sums) {
+    for (const [name, { sum, rowExamples }] of this.#sums) {
       const data = (delta[name] as WeightSet[string]).data;
-      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + examples * (data[i] as number);
+      const width = sum.length / rowExamples.length;
+      const listed = rows?.[name];
+      if (!listed) {
+        for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + examples * (data[i] as number);
+        for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
+        continue;
+      }
+      for (const row of new Set(listed)) {
+        for (let i = row * width; i < (row + 1) * width; i++)
+          sum[i] = (sum[i] as number) + examples * (data[i] as number);
+        rowExamples[row] = (rowExamples[row] as number) + examples;
+      }
     }
     this.#examples += examples;
     this.#count++;
   }
 
-  /** The weighted mean so far; undefined before any update with examples. */
+  /** The weighted mean so far (zero in rows no delta carried); undefined before any update with examples. */
   mean(): WeightSet | undefined {
     if (this.#count === 0 || !(this.#examples > 0)) return undefined;
     const mean: WeightSet = {};
-    for (const [name, { shape, sum }] of this.#sums) {
+    for (const [name, { shape, sum, rowExamples }] of this.#sums) {
       const data = new Float32Array(sum.length);
-      for (let i = 0; i < data.length; i++) data[i] = (sum[i] as number) / this.#examples;
+      const width = sum.length / rowExamples.length;
+      for (let i = 0; i < data.length; i++) {
+        const divisor = rowExamples[Math.floor(i / width)] as number;
+        if (divisor > 0) data[i] = (sum[i] as number) / divisor;
+      }
       mean[name] = { shape: [...shape], data };
     }
     return mean;
@@ -59,7 +105,7 @@ export class DeltaAverage {
 }
 
 /**
- * Federated averaging: `base + Σ(nᵢ·Δᵢ) / Σnᵢ`.
+ * Federated averaging: `base + Σ(nᵢ·Δᵢ) / Σnᵢ`, row by row as {@link DeltaAverage} takes it.
  * @throws OmniPersonaError `INVALID_PAYLOAD` when a delta lacks a tensor of `base` or has another size.
  */
 export function federatedAverage(base: WeightSet, updates: readonly WeightedDelta[]): WeightSet {

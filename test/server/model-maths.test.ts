@@ -17,6 +17,32 @@ describe('federatedAverage', () => {
     expect(Array.from(result.w?.data ?? [])).toEqual([1 + (3 - 1) / 4, 2 + 4 / 4]);
   });
 
+  it('averages a row-sparse tensor over the deltas that carry each row', () => {
+    // Two rows of width 2: row 0 from both deltas, row 1 from the first only; `d` stays dense.
+    const table = (...values: number[]) => ({ shape: [2, 2], data: Float32Array.from(values) });
+    const result = federatedAverage({ t: table(0, 0, 0, 0), d: tensor(0) }, [
+      { delta: { t: table(1, 1, 2, 2), d: tensor(1) }, examples: 3, rows: { t: Int32Array.of(0, 1) } },
+      // Row 1 holds a value the delta does not carry: it must not count.
+      { delta: { t: table(-1, 3, 9, 9), d: tensor(5) }, examples: 1, rows: { t: Int32Array.of(0) } },
+    ]);
+    expect(Array.from(result.t?.data ?? [])).toEqual([(3 - 1) / 4, (3 + 3) / 4, 2, 2]);
+    expect(Array.from(result.d?.data ?? [])).toEqual([(3 + 5) / 4]);
+  });
+
+  it('leaves rows that no delta carries where they were', () => {
+    const base = { t: { shape: [3, 1], data: Float32Array.of(7, 8, 9) } };
+    const delta = { t: { shape: [3, 1], data: Float32Array.of(1, 1, 1) } };
+    const result = federatedAverage(base, [{ delta, examples: 2, rows: { t: Int32Array.of(1) } }]);
+    expect(Array.from(result.t?.data ?? [])).toEqual([7, 9, 9]);
+  });
+
+  it('refuses a row outside its tensor', () => {
+    const base = { t: tensor(0, 0) };
+    expect(() =>
+      federatedAverage(base, [{ delta: { t: tensor(1, 1) }, examples: 1, rows: { t: Int32Array.of(2) } }]),
+    ).toThrow(/row outside tensor "t"/);
+  });
+
   it('refuses a delta that lacks a tensor of the base', () => {
     expect(() => federatedAverage({ w: tensor(1) }, [{ delta: {}, examples: 1 }])).toThrow(/lacks tensor "w"/);
   });

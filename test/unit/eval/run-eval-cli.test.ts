@@ -47,7 +47,7 @@ const tiny: EvalSettings = {
     clientsPerRound: 16,
     local: { optimizer: 'adam', epochs: 2, learningRate: 0.01, dropout: 0 },
     maxUpdateNorm: 10,
-    server: { learningRate: 0.05, beta1: 0.9, beta2: 0.99, tau: 0.001 },
+    serverLearningRate: 1,
     logEvery: 10,
   },
   personalizationUsers: 0,
