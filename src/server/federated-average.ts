@@ -78,8 +78,9 @@ export class DeltaAverage {
         continue;
       }
       for (const row of new Set(listed)) {
-        for (let i = row * width; i < (row + 1) * width; i++)
+        for (let i = row * width; i < (row + 1) * width; i++) {
           sum[i] = (sum[i] as number) + examples * (data[i] as number);
+        }
         rowExamples[row] = (rowExamples[row] as number) + examples;
       }
     }
