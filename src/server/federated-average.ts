@@ -95,10 +95,10 @@ export class DeltaAverage {
     for (const [name, { shape, sum, rowExamples }] of this.#sums) {
       const data = new Float32Array(sum.length);
       const width = sum.length / rowExamples.length;
-      for (let i = 0; i < data.length; i++) {
-        const divisor = rowExamples[Math.floor(i / width)] as number;
-        if (divisor > 0) data[i] = (sum[i] as number) / divisor;
-      }
+      rowExamples.forEach((divisor, row) => {
+        if (!(divisor > 0)) return;
+        for (let i = row * width; i < (row + 1) * width; i++) data[i] = (sum[i] as number) / divisor;
+      });
       mean[name] = { shape: [...shape], data };
     }
     return mean;

@@ -1,11 +1,11 @@
 import { expect, test } from './demo-server.js';
+import { watchPage } from './page-problems.js';
 
 test('an item the server model lacks, seen on the page, is recommended and trained on in the browser', async ({
   page,
   demo,
 }) => {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
+  const problems = watchPage(page);
   const catalog = (await (await fetch(`${demo.url}/catalog.json`)).json()) as Array<{ id: string; category: string[] }>;
   const coffees = catalog.filter((item) => item.category[0] === 'Coffee').map((item) => item.id);
   await page.goto(`${demo.url}/`);
@@ -42,5 +42,5 @@ test('an item the server model lacks, seen on the page, is recommended and train
   await expect.poll(trainedOn, { timeout: 30_000 }).toBe(1);
   const status = await page.evaluate(() => window.omnipersona?.status?.());
   expect(status?.catalogSize).toBe(catalog.length + 1);
-  expect(problems).toEqual([]);
+  expect(problems.pageErrors).toEqual([]);
 });
