@@ -13,6 +13,7 @@ export const MODEL_KERNELS = [
   'Concat',
   'Exp',
   'ExpandDims',
+  'GatherNd',
   'GatherV2',
   'Identity',
   'Log',

@@ -29,6 +29,8 @@ describe.each(['cpu', 'wasm'] as const)('the kernels the model runs on %s', (bac
       return [];
     });
 
-    expect([...new Set(profile.kernelNames)].sort()).toEqual([...MODEL_KERNELS].sort());
+    // Each backend reads table rows with the gather kernel that is fast on it (recommender-maths.ts).
+    const other = backend === 'cpu' ? 'GatherNd' : 'GatherV2';
+    expect([...new Set(profile.kernelNames)].sort()).toEqual(MODEL_KERNELS.filter((name) => name !== other).sort());
   });
 });
