@@ -1,4 +1,5 @@
-import { FINE_TUNE, type TrainOptions } from '../core/model/model-runtime.js';
+import { FEDERATED_LOCAL, type TrainOptions } from '../core/model/model-runtime.js';
+import { SERVER_ADAM_DEFAULTS, type ServerAdamSettings } from '../server/server-optimizer.js';
 import { SYNC_SERVER_DEFAULTS } from '../server/sync-server-options.js';
 
 /** How much of the data a run uses and how long each mode trains. */
@@ -20,15 +21,13 @@ export interface EvalSettings {
     /** Users sampled (without replacement) into each round. */
     clientsPerRound: number;
     /** Each client's local training, from the round's global weights. */
-    local: Required<Pick<TrainOptions, 'optimizer' | 'epochs' | 'learningRate' | 'dropout'>> &
-      Pick<TrainOptions, 'stayNear'>;
+    local: Required<Pick<TrainOptions, 'optimizer' | 'epochs' | 'learningRate' | 'dropout'>>;
     /** The server clips each client's update to this L2 norm before averaging. */
     maxUpdateNorm: number;
-    /**
-     * The server moves the global weights by this times each round's weighted mean update (item
-     * rows averaged over the clients that sent them); 1 is plain FedAvg.
-     */
-    serverLearningRate: number;
+    /** The server's Adam over rounds, fed each round's weighted mean update. */
+    server: ServerAdamSettings;
+    /** The server's rate decays linearly to this share of its start by the last round; 1 keeps it constant. */
+    finalRateShare: number;
     /** Log every this many rounds. */
     logEvery: number;
   };
@@ -51,10 +50,11 @@ export const FULL_SETTINGS: EvalSettings = {
   federated: {
     rounds: 200,
     clientsPerRound: 128,
-    // What a device does with the global model: its fine-tune (Adam, a few passes, staying near).
-    local: { optimizer: 'adam', dropout: 0.5, ...FINE_TUNE },
+    // What a device sends for a round (plain gradient steps), and the server's Adam over the mean.
+    local: { ...FEDERATED_LOCAL },
     maxUpdateNorm: SYNC_SERVER_DEFAULTS.maxUpdateNorm,
-    serverLearningRate: 1,
+    server: { ...SERVER_ADAM_DEFAULTS, learningRate: 0.01 },
+    finalRateShare: 0.05,
     logEvery: 10,
   },
   personalizationUsers: 1000,
@@ -68,7 +68,7 @@ export const QUICK_SETTINGS: EvalSettings = {
   personalizationUsers: 0,
   // Far from converged after 3 epochs: a decay would only slow it down.
   centralized: { epochs: 3, learningRate: 0.005, finalRateShare: 1 },
-  federated: { ...FULL_SETTINGS.federated, rounds: 20, clientsPerRound: 64, logEvery: 5 },
+  federated: { ...FULL_SETTINGS.federated, rounds: 30, clientsPerRound: 64, logEvery: 5 },
 };
 
 /** The settings a run picks from, by `--quick`. */

@@ -121,11 +121,12 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       : {
           ...(args.saveModels === undefined ? {} : { save: resolve(io.cwd, args.saveModels) }),
           ...(args.loadModels === undefined ? {} : { load: resolve(io.cwd, args.loadModels) }),
+          // What the training depends on. Not the target: models train on the same sequences for
+          // either, so a model saved by a test run ranks the validation targets, and back.
           run: {
             data: basename(args.data),
             users: String(sequences.length),
             seed: String(args.seed),
-            target: args.target,
             dim: String(settings.dim),
           },
         };

@@ -8,8 +8,8 @@ export interface WeightedDelta {
   examples: number;
   /**
    * For a tensor named here, the rows (first index) the delta carries; its other rows are not part
-   * of the update, whatever they hold. A device sends only the item rows its shopper's events touched,
-   * so a row is averaged over the devices that sent it. Tensors not named are dense.
+   * of the update, whatever they hold, and a row is averaged over the deltas that carry it. Tensors
+   * not named are dense.
    */
   rows?: Readonly<Record<string, Int32Array>>;
 }
@@ -27,10 +27,9 @@ interface TensorSum {
  * round of many devices never holds all their deltas at once. Sums run in float64, so that the
  * result does not depend on the order of the updates beyond float32 rounding.
  *
- * Row-wise division is what makes a shared embedding table learn: an item touched by one device
- * in a round of a hundred moves by that device's delta, not by a hundredth of it, and the rows no
- * device touched do not move at all (under a full softmax every device nudges every row, in the
- * same direction for all of them, and a dense average of those nudges drifts the whole table).
+ * With row-sparse deltas, an item row sent by one device in a round of a hundred moves by that
+ * device's delta, not by a hundredth of it, and a row no device sent does not move. Devices send
+ * dense updates today (gradient steps, whose dense mean is the gradient of every device's events).
  */
 export class DeltaAverage {
   readonly #sums = new Map<string, TensorSum>();

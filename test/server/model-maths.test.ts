@@ -4,6 +4,7 @@ import { weightsNorm } from '../../src/core/model/weights.js';
 import { clipWeights } from '../../src/server/clip-weights.js';
 import { federatedAverage } from '../../src/server/federated-average.js';
 import { growWeights } from '../../src/server/grow-weights.js';
+import { ServerAdam } from '../../src/server/server-optimizer.js';
 
 const tensor = (...values: number[]) => ({ shape: [values.length], data: Float32Array.from(values) });
 
@@ -45,6 +46,38 @@ describe('federatedAverage', () => {
 
   it('refuses a delta that lacks a tensor of the base', () => {
     expect(() => federatedAverage({ w: tensor(1) }, [{ delta: {}, examples: 1 }])).toThrow(/lacks tensor "w"/);
+  });
+});
+
+describe('ServerAdam', () => {
+  const settings = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+  it('moves each weight by the rate along its update at the first round, however large its update', () => {
+    const next = new ServerAdam(settings).step({ w: tensor(1, 1, 1) }, { w: tensor(0.001, -50, 0) });
+    // Bias-corrected Adam's first step is the rate times the sign; a zero update leaves its weight.
+    const [up, down, still] = Array.from(next.w?.data ?? []);
+    expect(up).toBeCloseTo(1.1, 4);
+    expect(down).toBeCloseTo(0.9, 4);
+    expect(still).toBe(1);
+  });
+
+  it('keeps its moments across rounds', () => {
+    const optimizer = new ServerAdam(settings);
+    const first = optimizer.step({ w: tensor(0) }, { w: tensor(1) });
+    const second = optimizer.step(first, { w: tensor(-1) });
+    // The updates +1 then −1 are the gradients −1 then +1; Adam's second step, worked out by hand.
+    const m = 0.9 * (0.1 * -1) + 0.1 * 1;
+    const v = 0.999 * (0.001 * 1) + 0.001 * 1;
+    const expected = 0.1 - (0.1 * (m / (1 - 0.9 ** 2))) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8);
+    expect(optimizer.steps).toBe(2);
+    expect(second.w?.data[0]).toBeCloseTo(expected, 6);
+  });
+
+  it('refuses an update that lacks a tensor or has another size, before changing anything', () => {
+    const optimizer = new ServerAdam(settings);
+    expect(() => optimizer.step({ w: tensor(1, 2) }, { w: tensor(1) })).toThrow(/Update lacks tensor "w"/u);
+    expect(() => optimizer.step({ w: tensor(1), b: tensor(0) }, { w: tensor(1) })).toThrow(/"b"/u);
+    expect(optimizer.steps).toBe(0);
   });
 });
 

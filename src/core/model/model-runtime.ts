@@ -29,8 +29,9 @@ export interface TrainOptions {
   /** Passes over the examples. @default 5 */
   epochs?: number;
   /**
-   * `adam` adapts each weight's step; `sgd` steps along the gradient, so that an update touches the
-   * rows a shopper's events concern most (what federated averaging wants). @default 'adam'
+   * `adam` adapts each weight's step; `sgd` steps along the gradient, so that updates from many
+   * devices average into the gradient of all their events (a device's federated contribution,
+   * {@link FEDERATED_LOCAL}). @default 'adam'
    */
   optimizer?: 'adam' | 'sgd';
   /** Step size. @default 0.002 */
@@ -64,6 +65,21 @@ export const FINE_TUNE = {
   learningRate: 0.005,
   stayNear: 0.1,
   adamEpsilon: 1e-3,
+} as const satisfies TrainOptions;
+
+/**
+ * How a device computes its contribution to a federated round, apart from its personal fine-tune:
+ * plain gradient steps from the global weights, without the pull (there is nothing to stay near yet)
+ * and with one rate for every weight, so that the update is the gradient of the shopper's events and
+ * averages, over many devices, into the gradient of all of theirs. The server's Adam turns that mean
+ * into a step (`ServerAdam`, server/server-optimizer.ts); the offline evaluation's federated mode
+ * simulates the same.
+ */
+export const FEDERATED_LOCAL = {
+  optimizer: 'sgd',
+  epochs: 1,
+  learningRate: 0.1,
+  dropout: 0.5,
 } as const satisfies TrainOptions;
 
 export interface TrainReport {

@@ -2,6 +2,7 @@ import type { KeyValueStore } from '../adapters.js';
 import { Catalog, type CatalogItem } from '../catalog.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import {
+  FEDERATED_LOCAL,
   FINE_TUNE,
   type HistoryInput,
   type ItemFeatures,
@@ -29,6 +30,12 @@ interface StoredModel {
   personal: Uint8Array;
   /** Training examples seen since the last pushed update. */
   examplesSinceUpdate: number;
+  /**
+   * What this device sends for the next federated round, encoded: the shared tensors after
+   * `FEDERATED_LOCAL` steps from `base` on the log, minus `base`. Absent until a training run from a
+   * global model computes one (and in a model stored before devices computed it).
+   */
+  contribution?: { update: Uint8Array; examples: number };
   etag?: string;
   /**
    * Started from the shop's prior file, not from weights the server sent: the next pull replaces it
@@ -144,6 +151,11 @@ export class ModelManager {
    * personal model is always the global one plus what this log teaches, and never drifts away over
    * many runs. A model built on the device has nothing to stay near: it keeps learning from where it
    * is.
+   *
+   * From a global model, the run first computes the device's federated contribution: plain gradient
+   * steps from the global weights (`FEDERATED_LOCAL`), which average across devices into the
+   * gradient of all their logs. The personal fine-tune's Adam moves every weight by about its rate
+   * whatever the gradient, which suits one shopper and would be noise in an average.
    */
   async train(examples: TrainingExample[], timeBudgetMs: number): Promise<TrainReport> {
     const runtime = await this.ready();
@@ -154,7 +166,20 @@ export class ModelManager {
       if (fromGlobal || this.#deps.catalog.size > this.#rows) {
         await this.#loadWeights(runtime, state, fromGlobal ? state.base : state.personal);
       }
-      const report = await runtime.train(examples, fromGlobal ? { ...FINE_TUNE, timeBudgetMs } : { timeBudgetMs });
+      const started = this.#deps.now();
+      if (fromGlobal && !state.fromPrior && examples.length > 0) {
+        await runtime.train(examples, { ...FEDERATED_LOCAL, timeBudgetMs });
+        const stepped = withItemRows(await runtime.weights(), state.config.items);
+        const update = sharedPart(subtractWeights(stepped, decodeTensors(state.base).tensors), state.config);
+        state.contribution = { update: encodeTensors(update), examples: examples.length };
+        await this.#loadWeights(runtime, state, state.base);
+      }
+      // One budget for the run: the fine-tune gets what the contribution left (it takes two steps at least).
+      const left = Math.max(0, timeBudgetMs - (this.#deps.now() - started));
+      const report = await runtime.train(
+        examples,
+        fromGlobal ? { ...FINE_TUNE, timeBudgetMs: left } : { timeBudgetMs: left },
+      );
       const weights = await runtime.weights();
       if (fromGlobal) {
         // What is stored matches the server's model: the rows of items it does not know are relearnt
@@ -199,16 +224,18 @@ export class ModelManager {
     return true;
   }
 
-  /** The difference from the global base, with how many examples it learned from; undefined when nothing new. */
+  /**
+   * The device's contribution to the next federated round (see {@link train}), with how many
+   * examples it learned from; undefined when nothing new was learnt since the last one sent.
+   */
   async pendingUpdate(): Promise<{ delta: WeightSet; baseVersion: number; examples: number } | undefined> {
     const state = this.#state;
     // A model built on the device, or started from the prior, has no base the server vouches for.
     if (!state || state.version === 0 || state.fromPrior || state.examplesSinceUpdate === 0) return undefined;
-    const base = decodeTensors(state.base).tensors;
-    const personal = decodeTensors(state.personal).tensors;
-    // The shopper's personal tensors stay on the device: the server sees zeros there.
-    const delta = sharedPart(subtractWeights(personal, base), state.config);
-    return { delta, baseVersion: state.version, examples: state.examplesSinceUpdate };
+    if (!state.contribution) return undefined;
+    // Computed by sharedPart: the shopper's personal tensors stay on the device, the server sees zeros there.
+    const delta = decodeTensors(state.contribution.update).tensors;
+    return { delta, baseVersion: state.version, examples: state.contribution.examples };
   }
 
   async markUpdateSent(): Promise<void> {
@@ -227,6 +254,7 @@ export class ModelManager {
     if (!state) return;
     state.personal = state.base;
     state.examplesSinceUpdate = 0;
+    delete state.contribution;
     // The next use reloads the runtime's weights from the reset state.
     this.#ready = undefined;
     this.#state = undefined;

@@ -3,6 +3,7 @@ import type {
   ItemFeatures,
   ModelRuntime,
   TrainingExample,
+  TrainOptions,
 } from '../../../src/core/model/model-runtime.js';
 import type { ModelConfig } from '../../../src/core/model/model-spec.js';
 import { cloneWeights, type WeightSet } from '../../../src/core/model/weights.js';
@@ -28,10 +29,15 @@ export class ArithmeticRuntime implements ModelRuntime {
   async weights() {
     return cloneWeights(this.#weights);
   }
-  async train(examples: TrainingExample[]) {
+  /** Each train() call's options. */
+  trainedWith: TrainOptions[] = [];
+  /** Raises each target's bias: by 0.02 with plain gradient steps (a federated contribution), 0.01 otherwise. */
+  async train(examples: TrainingExample[], options: TrainOptions = {}) {
     this.trained.push(examples);
+    this.trainedWith.push(options);
+    const step = options.optimizer === 'sgd' ? 0.02 : 0.01;
     const bias = this.#weights.item_bias?.data;
-    for (const example of examples) if (bias) bias[example.target] = (bias[example.target] ?? 0) + 0.01;
+    for (const example of examples) if (bias) bias[example.target] = (bias[example.target] ?? 0) + step;
     return { backend: this.backend, steps: 1, examples: examples.length, loss: 1, initialLoss: 2, milliseconds: 1 };
   }
   async score(history: HistoryInput) {

@@ -238,15 +238,23 @@ describe('the prior', () => {
     up = true;
     const report = await personalizer.sync();
     expect(report).toMatchObject({ pulled: true, pushed: true, modelVersion: 7 });
-    // The update is the retraining on the server's weights minus those weights: the bias steps of
-    // the arithmetic runtime, and nothing of the difference between the prior and the server model.
+    // The update is the federated steps on the server's weights minus those weights: the arithmetic
+    // runtime's plain-gradient bias step (0.02), not the personal fine-tune's (0.01), and nothing of
+    // the difference between the prior and the server model.
     const update = decodeTensors(pushed[0] as Uint8Array);
     expect(pushed).toHaveLength(1);
     expect(update.metadata[UPDATE_METADATA.baseVersion]).toBe('7');
     expect(update.tensors.item_embedding?.data.every((value) => value === 0)).toBe(true);
-    expect(Math.max(...(update.tensors.item_bias?.data ?? []))).toBeCloseTo(0.01, 5);
+    expect(Math.max(...(update.tensors.item_bias?.data ?? []))).toBeCloseTo(0.02, 5);
+    expect(runtime.trainedWith.slice(-2).map((options) => options.optimizer)).toEqual(['sgd', undefined]);
+    // The personal model is the fine-tune from the server's weights alone: the contribution's step is not in it.
     const loaded = await runtime.weights();
     expect([...(loaded.item_embedding?.data ?? [])]).toEqual([...(serverWeights.item_embedding?.data ?? [])]);
+    const serverBias = serverWeights.item_bias?.data ?? new Float32Array();
+    const personalSteps = (loaded.item_bias?.data ?? new Float32Array()).map(
+      (value, row) => value - (serverBias[row] ?? 0),
+    );
+    expect(Math.max(...personalSteps)).toBeCloseTo(0.01, 5);
 
     // From now on the server model is the base: the same version is not downloaded again.
     expect((await personalizer.sync()).pulled).toBe(false);

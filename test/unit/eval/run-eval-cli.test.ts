@@ -6,6 +6,7 @@ import { seededRandom } from '../../../src/core/random.js';
 import type { EvalReport } from '../../../src/eval/eval-report.js';
 import type { EvalSettings } from '../../../src/eval/eval-settings.js';
 import { type EvalIo, runEvalCli } from '../../../src/eval/run-eval-cli.js';
+import { SERVER_ADAM_DEFAULTS } from '../../../src/server/server-optimizer.js';
 
 /**
  * 150 users in 3 tastes of 10 items each (rows 10g … 10g+9): each user walks one taste's items in
@@ -45,9 +46,10 @@ const tiny: EvalSettings = {
   federated: {
     rounds: 60,
     clientsPerRound: 16,
-    local: { optimizer: 'adam', epochs: 2, learningRate: 0.01, dropout: 0 },
+    local: { optimizer: 'sgd', epochs: 1, learningRate: 0.1, dropout: 0 },
     maxUpdateNorm: 10,
-    serverLearningRate: 1,
+    server: { ...SERVER_ADAM_DEFAULTS, learningRate: 0.02 },
+    finalRateShare: 1,
     logEvery: 10,
   },
   personalizationUsers: 0,
