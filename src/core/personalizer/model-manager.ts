@@ -2,7 +2,6 @@ import type { KeyValueStore } from '../adapters.js';
 import { Catalog, type CatalogItem } from '../catalog.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import {
-  FEDERATED_LOCAL,
   FINE_TUNE,
   type HistoryInput,
   type ItemFeatures,
@@ -10,11 +9,12 @@ import {
   type TrainingExample,
   type TrainReport,
 } from '../model/model-runtime.js';
-import { initialWeights, type ModelConfig, PRICE_BANDS, sharedPart, withItemRows } from '../model/model-spec.js';
-import { subtractWeights, type WeightSet } from '../model/weights.js';
+import { initialWeights, type ModelConfig, PRICE_BANDS, withItemRows } from '../model/model-spec.js';
+import type { WeightSet } from '../model/weights.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
+import { federatedContribution } from './federated-contribution.js';
 
 const MODEL_KEY = 'model';
 
@@ -152,10 +152,8 @@ export class ModelManager {
    * many runs. A model built on the device has nothing to stay near: it keeps learning from where it
    * is.
    *
-   * From a global model, the run first computes the device's federated contribution: plain gradient
-   * steps from the global weights (`FEDERATED_LOCAL`), which average across devices into the
-   * gradient of all their logs. The personal fine-tune's Adam moves every weight by about its rate
-   * whatever the gradient, which suits one shopper and would be noise in an average.
+   * From a global model, the run first computes the device's federated contribution from the global
+   * weights ({@link federatedContribution}), then reloads them for the fine-tune.
    */
   async train(examples: TrainingExample[], timeBudgetMs: number): Promise<TrainReport> {
     const runtime = await this.ready();
@@ -168,9 +166,8 @@ export class ModelManager {
       }
       const started = this.#deps.now();
       if (fromGlobal && !state.fromPrior && examples.length > 0) {
-        await runtime.train(examples, { ...FEDERATED_LOCAL, timeBudgetMs });
-        const stepped = withItemRows(await runtime.weights(), state.config.items);
-        const update = sharedPart(subtractWeights(stepped, decodeTensors(state.base).tensors), state.config);
+        const base = decodeTensors(state.base).tensors;
+        const update = await federatedContribution(runtime, examples, base, state.config, timeBudgetMs);
         state.contribution = { update: encodeTensors(update), examples: examples.length };
         await this.#loadWeights(runtime, state, state.base);
       }
