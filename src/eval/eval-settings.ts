@@ -43,21 +43,21 @@ export interface EvalSettings {
 /**
  * The full run: every user. Sized so that each mode finishes on a 2-core machine with the WASM
  * backend: one full-softmax step of 128 examples over 12,101 items takes about 0.1 s, one client of
- * the federated mode about 55 ms (a step over its few examples, then reading, clipping and adding
- * its 0.8 M weights), so 800 rounds of 64 take about 50 minutes.
+ * the federated mode about 10 ms (its gradient step over its few examples, clipped and summed), so
+ * 4,000 rounds of 64 take about 40 minutes.
  */
 export const FULL_SETTINGS: EvalSettings = {
   dim: SYNC_SERVER_DEFAULTS.modelDim,
   centralized: { epochs: 20, learningRate: 0.004, finalRateShare: 0.05 },
   federated: {
-    rounds: 800,
+    rounds: 4000,
     clientsPerRound: 64,
     // What a device sends for a round (plain gradient steps), and the server's Adam over the mean.
     local: { ...FEDERATED_LOCAL },
     maxUpdateNorm: SYNC_SERVER_DEFAULTS.maxUpdateNorm,
     server: { ...SERVER_ADAM_DEFAULTS, learningRate: 0.02 },
     finalRateShare: 0.05,
-    logEvery: 20,
+    logEvery: 100,
   },
   personalizationUsers: 1000,
   scoreBatch: 256,
@@ -70,7 +70,8 @@ export const QUICK_SETTINGS: EvalSettings = {
   personalizationUsers: 0,
   // Far from converged after 3 epochs: a decay would only slow it down.
   centralized: { epochs: 3, learningRate: 0.005, finalRateShare: 1 },
-  federated: { ...FULL_SETTINGS.federated, rounds: 30, clientsPerRound: 64, logEvery: 5 },
+  // 100 rounds beat popularity on this subset by about 40% (HR@10 0.0165 against 0.0118); 30 did not.
+  federated: { ...FULL_SETTINGS.federated, rounds: 100, clientsPerRound: 64, logEvery: 20 },
 };
 
 /** The settings a run picks from, by `--quick`. */

@@ -102,15 +102,15 @@ export function dropoutMasks(size: number, length: number, dim: number, rate: nu
 
 /**
  * The mean cross-entropy of predicting `targets` (item rows, int32), and its gradients. `dropout`
- * masks apply when given.
+ * masks apply when given; `side` is built from `params` unless it is passed already built.
  */
 export function lossAndGradients(
   params: RecommenderParams,
   batch: SequenceBatch,
   targets: tf.Tensor1D,
   dropout?: DropoutMasks,
+  side = itemSide(params),
 ): { loss: tf.Scalar; gradients: RecommenderGradients } {
-  const side = itemSide(params);
   const forward = encode(params, batch, side.items, dropout);
   const { steps, last, query, keys, attention, joined, base, hidden, activated, shopper } = forward;
   const [size, length, dim] = steps.shape;

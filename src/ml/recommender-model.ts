@@ -160,14 +160,8 @@ export class RecommenderModel {
    */
   async scoreMany(histories: readonly HistoryInput[]): Promise<Float32Array> {
     for (const history of histories) checkHistory(history, this.config.items);
-    const params = this.#params();
-    // Kept between calls: serving a widget refresh should not rebuild every item's vector.
-    this.#itemSide ??= tf.tidy(() => {
-      const side = itemSide(params);
-      return { items: tf.keep(side.items), itemsTransposed: tf.keep(side.itemsTransposed) };
-    });
-    const side = this.#itemSide;
-    const logits = tf.tidy(() => scores(params, sequenceBatch(histories), side));
+    const side = this.#cachedItemSide();
+    const logits = tf.tidy(() => scores(this.#params(), sequenceBatch(histories), side));
     try {
       return Float32Array.from(await logits.data());
     } finally {
@@ -198,16 +192,7 @@ export class RecommenderModel {
   /** One Adam step on `batch` (checked by {@link checkExample}). Returns its mean cross-entropy before the step. */
   trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[], options: StepOptions): tf.Scalar {
     return tf.tidy(() => {
-      const targets = tf.tensor1d(
-        batch.map((example) => example.target),
-        'int32',
-      );
-      const input = sequenceBatch(batch.map((example) => example.history));
-      const masks =
-        options.dropout > 0
-          ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, options.seed)
-          : undefined;
-      const { loss, gradients } = lossAndGradients(this.#params(), input, targets, masks);
+      const { loss, gradients } = this.#lossAndGradients(batch, options);
       this.#forgetItemSide();
       const anchor = options.anchor;
       optimizer.applyGradients(
@@ -224,9 +209,47 @@ export class RecommenderModel {
     });
   }
 
+  /**
+   * The gradients of `batch`'s mean cross-entropy at the current weights, under `options`' dropout,
+   * and that loss, without changing any weight. A simulation of many devices that all take a plain
+   * gradient step from the same global weights computes each device's step from one model, with the
+   * item vectors built once for all of them. The caller disposes the tensors.
+   * @throws OmniPersonaError `INVALID_PAYLOAD` when an example does not fit the model.
+   */
+  gradients(
+    batch: readonly TrainingExample[],
+    options: Omit<StepOptions, 'anchor'>,
+  ): { loss: tf.Scalar; gradients: Record<TensorKey, tf.Tensor> } {
+    for (const example of batch) checkExample(example, this.config.items);
+    const side = this.#cachedItemSide();
+    return tf.tidy(() => this.#lossAndGradients(batch, options, side));
+  }
+
   dispose(): void {
     this.#forgetItemSide();
     tf.dispose([...Object.values(this.#variables), ...Object.values(this.#features)]);
+  }
+
+  #lossAndGradients(batch: readonly TrainingExample[], options: Omit<StepOptions, 'anchor'>, side?: ItemSide) {
+    const targets = tf.tensor1d(
+      batch.map((example) => example.target),
+      'int32',
+    );
+    const input = sequenceBatch(batch.map((example) => example.history));
+    const masks =
+      options.dropout > 0
+        ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, options.seed)
+        : undefined;
+    return lossAndGradients(this.#params(), input, targets, masks, side);
+  }
+
+  /** V and Vᵀ under the current weights, kept until they change: serving a widget refresh should not rebuild every item's vector. */
+  #cachedItemSide(): ItemSide {
+    this.#itemSide ??= tf.tidy(() => {
+      const side = itemSide(this.#params());
+      return { items: tf.keep(side.items), itemsTransposed: tf.keep(side.itemsTransposed) };
+    });
+    return this.#itemSide;
   }
 
   /** The weights change (or go): the cached item side no longer holds. */

@@ -26,7 +26,7 @@ export interface TrainModelOptions extends TrainOptions {
 }
 
 /** Examples per optimizer step. */
-const BATCH_SIZE = 128;
+export const BATCH_SIZE = 128;
 
 /** What one {@link trainModel} call did; the runtime adds timing and the backend. */
 export interface TrainResult {
@@ -83,7 +83,7 @@ export async function trainModel(
         if (result.steps > 1 && performance.now() >= deadline) break training;
         if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
         last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
-        const stepOptions: StepOptions = { dropout, seed: seed * 1_000_003 + result.steps };
+        const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
         if (anchor) stepOptions.anchor = anchor;
         const loss = model.trainStep(optimizer, last, stepOptions);
         try {
@@ -104,6 +104,11 @@ export async function trainModel(
     optimizer.dispose();
     if (anchor) tf.dispose(Object.values(anchor.tensors));
   }
+}
+
+/** The dropout seed of step `step` (from 0) of a {@link trainModel} call with `seed`. */
+export function stepSeed(seed: number, step: number): number {
+  return seed * 1_000_003 + step;
 }
 
 /** Sets the rate of the next steps: TF.js' Adam reads its (protected) rate at every step. */
