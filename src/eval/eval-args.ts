@@ -24,6 +24,11 @@ export interface EvalArgs {
   rounds?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
   personalize?: number;
+  /**
+   * Leave the personalisation shoppers out of training, so that the global model has never seen
+   * their events, as for a new shopper or the events since the last global model.
+   */
+  unseenShoppers: boolean;
   /** A folder to write each trained model to, as `<mode>.safetensors`. */
   saveModels?: string;
   /** A folder of models a run with the same data and settings saved: they are ranked instead of trained. */
@@ -51,6 +56,7 @@ Options:
                        preset's decay to the last step applies to it)
   --rounds <n>         Federated rounds instead of the preset's
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
+  --unseen-shoppers    Leave those shoppers out of training: the global model has not seen them
   --save-models <dir>  Write each trained model to <dir>/<mode>.safetensors
   --load-models <dir>  Rank the models an earlier run with the same data, seed and training
                        settings saved there, instead of training them again
@@ -88,6 +94,7 @@ const FlagsSchema = v.object({
   'learning-rate': v.optional(Rate),
   rounds: v.optional(Count),
   personalize: v.optional(Count),
+  'unseen-shoppers': v.optional(v.boolean(), false),
   'save-models': v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a folder'))),
   'load-models': v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a folder'))),
   help: v.optional(v.boolean(), false),
@@ -116,6 +123,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'learning-rate': { type: 'string' },
         rounds: { type: 'string' },
         personalize: { type: 'string' },
+        'unseen-shoppers': { type: 'boolean' },
         'save-models': { type: 'string' },
         'load-models': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -135,6 +143,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'learning-rate': learningRate,
     rounds,
     personalize,
+    'unseen-shoppers': unseenShoppers,
     'save-models': saveModels,
     'load-models': loadModels,
     ...flags
@@ -143,5 +152,5 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize, saveModels, loadModels }).filter(
     ([, value]) => value !== undefined,
   );
-  return { ...flags, data: data ?? '', ...Object.fromEntries(overrides) };
+  return { ...flags, data: data ?? '', unseenShoppers, ...Object.fromEntries(overrides) };
 }

@@ -27,6 +27,8 @@ export interface EvalContext {
   items: number;
   setup: ModelSetup;
   settings: EvalSettings;
+  /** Indices into `cases` of the shoppers the personalisation rows measure (`personalizationShoppers`); empty for none. */
+  shoppers: readonly number[];
   log: (line: string) => void;
   /** Where trained models are saved to or loaded from; absent to train and forget. */
   modelFiles?: ModelFiles;
@@ -88,9 +90,9 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
         copy.dispose();
       }
     }
-    if (settings.personalizationUsers === 0) return { metrics, quantized };
+    const chosen = context.shoppers.map((index) => cases[index] as RankingCase);
     const started = performance.now();
-    const personalization = await personalizationGain(model, cases, items, settings.personalizationUsers, setup.seed);
+    const personalization = await personalizationGain(model, chosen, items, setup.seed);
     if (!personalization) return { metrics, quantized };
     log(
       `${mode}: fine-tuned for ${personalization.users} shoppers with ${PERSONALIZATION_MIN_EVENTS}+ events: ` +

@@ -32,4 +32,6 @@ export interface EvalReport {
   target: EvalTarget;
   quick: boolean;
   seed: number;
+  /** With `--unseen-shoppers`: the personalisation shoppers left out of the models' training. */
+  unseenShoppers?: number;
 }

@@ -23,23 +23,28 @@ export interface PersonalizationResult {
 }
 
 /**
- * The personalisation gain (undefined when no shopper has enough events): for up to `users` shoppers (drawn with `seed`) whose history before the
- * held-out item has at least {@link PERSONALIZATION_MIN_EVENTS} events, ranks that item with the
- * global model, then again after fine-tuning a copy of it on the shopper's own history with the
- * device's settings (everything before the held-out item; no time budget, so the run is
- * reproducible). `model` ends with the global weights it started with.
+ * The shoppers the personalisation rows measure: up to `users` of those whose history before the
+ * held-out item has at least {@link PERSONALIZATION_MIN_EVENTS} events, drawn with `seed`, as
+ * indices into `cases`.
+ */
+export function personalizationShoppers(cases: readonly RankingCase[], users: number, seed: number): number[] {
+  const eligible = cases.flatMap((entry, index) => (entry.history.length >= PERSONALIZATION_MIN_EVENTS ? [index] : []));
+  return sampleIndices(eligible.length, users, seededRandom(seed)).map((index) => eligible[index] as number);
+}
+
+/**
+ * The personalisation gain for `chosen` (see {@link personalizationShoppers}; undefined when it is
+ * empty): ranks each one's held-out item with the global model, then again after fine-tuning a copy
+ * of it on the shopper's own history with the device's settings (everything before the held-out
+ * item; no time budget, so the run is reproducible). `model` ends with the global weights it
+ * started with.
  */
 export async function personalizationGain(
   model: RecommenderModel,
-  cases: readonly RankingCase[],
+  chosen: readonly RankingCase[],
   items: number,
-  users: number,
   seed: number,
 ): Promise<PersonalizationResult | undefined> {
-  const eligible = cases.filter((entry) => entry.history.length >= PERSONALIZATION_MIN_EVENTS);
-  const chosen = sampleIndices(eligible.length, users, seededRandom(seed)).map(
-    (index) => eligible[index] as RankingCase,
-  );
   if (chosen.length === 0) return undefined;
   const global: WeightSet = await model.weights();
   const globalMetrics = await evaluateRanking(chosen, items, modelScorer(model));

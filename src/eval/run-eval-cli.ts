@@ -11,7 +11,7 @@ import { EVAL_PRESETS, type EvalPresets, type EvalSettings } from './eval-settin
 import { type Interactions, readInteractions } from './interactions.js';
 import { leaveOneOut } from './leave-one-out.js';
 import { modelSetup } from './model-setup.js';
-import { PERSONALIZATION_MIN_EVENTS } from './personalization.js';
+import { PERSONALIZATION_MIN_EVENTS, personalizationShoppers } from './personalization.js';
 import { resultsTable } from './results-table.js';
 import { sampleIndices } from './sample-indices.js';
 
@@ -101,11 +101,18 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
   };
   const data = await readInteractions(resolve(io.cwd, args.data));
   const sequences = subset(data, settings.users, args.seed);
-  const split = leaveOneOut(sequences);
-  const cases = args.target === 'test' ? split.test : split.validation;
+  const allTraining = leaveOneOut(sequences);
+  const cases = args.target === 'test' ? allTraining.test : allTraining.validation;
   if (cases.length === 0) {
     throw new OmniPersonaError('INVALID_REQUEST', `${args.data}: no user has the three items leave-one-out needs`);
   }
+  const shoppers = personalizationShoppers(cases, settings.personalizationUsers, args.seed);
+  if (args.unseenShoppers && shoppers.length === 0) {
+    throw new OmniPersonaError('INVALID_OPTIONS', '--unseen-shoppers needs personalisation shoppers (--personalize N)');
+  }
+  // The cases and the training sequences are per user, in the same order.
+  const unseen = new Set(args.unseenShoppers ? shoppers : []);
+  const split = { ...allTraining, train: allTraining.train.filter((_, user) => !unseen.has(user)) };
   const items = data.items.length;
   const backend = args.modes.some((mode) => mode !== 'popularity') ? await modelBackend() : undefined;
   const skipped = split.skipped > 0 ? ` (${split.skipped} with fewer than 3 items left out)` : '';
@@ -128,6 +135,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
             users: String(sequences.length),
             seed: String(args.seed),
             dim: String(settings.dim),
+            ...(unseen.size > 0 ? { unseenShoppers: String(unseen.size) } : {}),
           },
         };
   const results: EvalResult[] = [];
@@ -140,6 +148,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       items,
       setup,
       settings,
+      shoppers,
       log,
       ...(modelFiles ? { modelFiles } : {}),
     });
@@ -166,10 +175,12 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
     target: args.target,
     quick: args.quick,
     seed: args.seed,
+    ...(unseen.size > 0 ? { unseenShoppers: unseen.size } : {}),
   };
   io.stdout(
     `${args.data}: ${report.users} users, ${items} items; ${args.target} target; ` +
-      `backend ${backend ?? 'none'}; seed ${args.seed}${args.quick ? '; quick' : ''}`,
+      `backend ${backend ?? 'none'}; seed ${args.seed}${args.quick ? '; quick' : ''}` +
+      (unseen.size > 0 ? `; models trained without the ${unseen.size} personalisation shoppers` : ''),
   );
   for (const line of resultsTable(results)) io.stdout(line);
   io.stdout(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

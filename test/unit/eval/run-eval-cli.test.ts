@@ -167,6 +167,45 @@ describe('npm run eval', () => {
     expect(missing.err.join('\n')).toMatch(/federated\.safetensors/u);
   });
 
+  it('measures the personalisation gain, with the shoppers left out of training on --unseen-shoppers', async () => {
+    // 60 users with 13 items each: every one has the 10 events before the held-out item that fine-tuning needs.
+    const lines = Array.from({ length: 60 }, (_, user) => {
+      const taste = user % 3;
+      return `${user} ${Array.from({ length: 13 }, (_, step) => taste * 10 + ((user + step) % 10) + 1).join(' ')}`;
+    });
+    await writeFile(join(dir, 'long.txt'), `${lines.join('\n')}\n`);
+    const presets = {
+      full: { ...tiny, users: undefined, centralized: { ...tiny.centralized, epochs: 2 } },
+      quick: tiny,
+    };
+    const run = async (extra: string[]) => {
+      const io = capture(dir);
+      const argv = ['--data', 'long.txt', '--modes', 'centralized', '--personalize', '12', ...extra];
+      expect(await runEvalCli(argv, io, presets)).toBe(0);
+      const examples = Number(/centralized: (\d+) examples/u.exec(io.err.join('\n'))?.[1]);
+      return { io, examples, report: JSON.parse(await readFile(join(dir, 'out/long.json'), 'utf8')) as EvalReport };
+    };
+
+    const seen = await run(['--json', 'out/long.json']);
+    expect(seen.report.unseenShoppers).toBeUndefined();
+    const rows = seen.report.results.filter((result) => result.users !== undefined);
+    expect(rows.map((result) => [result.mode, result.users])).toEqual([
+      ['centralized, 10+ events', 12],
+      ['centralized fine-tuned, 10+ events', 12],
+    ]);
+
+    const unseen = await run(['--unseen-shoppers', '--json', 'out/long.json']);
+    expect(unseen.report.unseenShoppers).toBe(12);
+    expect(unseen.io.out[0]).toContain('models trained without the 12 personalisation shoppers');
+    // Each shopper's training sequence (13 items less the two held out) gives 10 examples.
+    expect(unseen.examples).toBe(seen.examples - 12 * 10);
+    expect(unseen.report.results.filter((result) => result.users === 12)).toHaveLength(2);
+
+    const none = capture(dir);
+    expect(await runEvalCli(['--data', 'long.txt', '--unseen-shoppers'], none, presets)).toBe(2);
+    expect(none.err.join('\n')).toMatch(/--unseen-shoppers needs personalisation shoppers/u);
+  }, 60_000);
+
   it('--check fails the run when a model does not beat popularity', async () => {
     const check = ['--data', 'tiny.txt', '--modes', 'popularity,centralized', '--check'];
     expect(await runEvalCli(check, capture(dir), { full: tiny, quick: tiny })).toBe(0);
