@@ -1,48 +1,28 @@
 import type { KeyValueStore } from '../adapters.js';
-import { Catalog, type CatalogItem } from '../catalog.js';
+import { Catalog } from '../catalog.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import {
   FINE_TUNE,
   type HistoryInput,
-  type ItemFeatures,
   type ModelRuntime,
   type TrainingExample,
   type TrainReport,
 } from '../model/model-runtime.js';
-import { initialWeights, type ModelConfig, PRICE_BANDS, withItemRows } from '../model/model-spec.js';
+import { withItemRows } from '../model/model-spec.js';
 import type { WeightSet } from '../model/weights.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
 import { federatedContribution } from './federated-contribution.js';
-
-const MODEL_KEY = 'model';
-
-/** What is kept on the device so that a reload resumes where the shopper left off. */
-interface StoredModel {
-  /** Global version the personal weights started from; 0 for a model built on the device. */
-  version: number;
-  config: ModelConfig;
-  catalogItems: CatalogItem[];
-  /** The global weights, encoded; the base of every update. */
-  base: Uint8Array;
-  /** The personal (fine-tuned) weights, encoded. */
-  personal: Uint8Array;
-  /** Training examples seen since the last pushed update. */
-  examplesSinceUpdate: number;
-  /**
-   * What this device sends for the next federated round, encoded: the shared tensors after
-   * `FEDERATED_LOCAL` steps from `base` on the log, minus `base`. Absent until a training run from a
-   * global model computes one (and in a model stored before devices computed it).
-   */
-  contribution?: { update: Uint8Array; examples: number };
-  etag?: string;
-  /**
-   * Started from the shop's prior file, not from weights the server sent: the next pull replaces it
-   * even at the same version, and no update is computed against it (see {@link ModelManager.pull}).
-   */
-  fromPrior?: true;
-}
+import {
+  MODEL_KEY,
+  modelFeatures,
+  offlineModel,
+  priorModel,
+  type StoredModel,
+  serverModel,
+  storedModel,
+} from './stored-model.js';
 
 export interface ModelManagerDeps {
   kv: KeyValueStore;
@@ -216,7 +196,7 @@ export class ModelManager {
     if (!fresh || (fresh.manifest.version === state.version && !state.fromPrior)) return false;
     const document = await client.catalog();
     const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
-    const next = this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
+    const next = storedModel(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
     await this.#activate(next);
     return true;
   }
@@ -297,10 +277,10 @@ export class ModelManager {
     }
     let state: StoredModel | undefined;
     if (this.#deps.client && this.#deps.canPull()) {
-      state = await this.#fromServer(this.#deps.client).catch(() => undefined);
+      state = await serverModel(this.#deps.client, this.#deps.weightsDtype).catch(() => undefined);
     }
     state ??= await this.#fromPrior();
-    state ??= this.#offline();
+    state ??= offlineModel(this.#deps.catalog, this.#deps.offlineDim);
     return this.#activate(state);
   }
 
@@ -312,57 +292,11 @@ export class ModelManager {
     const fetchPrior = this.#deps.prior;
     if (!fetchPrior || !this.#deps.canPull()) return undefined;
     try {
-      const prior = await fetchPrior();
-      const state = this.#stateFrom(prior.version, prior.config, prior.items, prior.weights);
-      state.fromPrior = true;
-      return state;
+      return await priorModel(fetchPrior);
     } catch (error) {
       this.#deps.report(error, 'The prior could not be used; the model is built on the device');
       return undefined;
     }
-  }
-
-  async #fromServer(client: SyncClient): Promise<StoredModel> {
-    const fresh = await client.manifest();
-    if (!fresh) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
-    const document = await client.catalog();
-    const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
-    return this.#stateFrom(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
-  }
-
-  /** A model built on the device from the items seen so far, for shops without a server or while offline. */
-  #offline(): StoredModel {
-    const catalog = this.#deps.catalog;
-    if (catalog.size === 0) {
-      throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No server model and no known items to build one from');
-    }
-    const config = {
-      items: catalog.size,
-      categories: catalog.categories.length,
-      brands: catalog.brands.length,
-      dim: this.#deps.offlineDim,
-    };
-    return this.#stateFrom(0, config, [...catalog.items], initialWeights(config));
-  }
-
-  #stateFrom(
-    version: number,
-    config: ModelConfig,
-    catalogItems: CatalogItem[],
-    weights: WeightSet,
-    etag?: string,
-  ): StoredModel {
-    const encoded = encodeTensors(weights);
-    const state: StoredModel = {
-      version,
-      config,
-      catalogItems,
-      base: encoded,
-      personal: encoded,
-      examplesSinceUpdate: 0,
-    };
-    if (etag !== undefined) state.etag = etag;
-    return state;
   }
 
   async #activate(state: StoredModel): Promise<ModelRuntime> {
@@ -385,30 +319,12 @@ export class ModelManager {
   async #loadWeights(runtime: ModelRuntime, state: StoredModel, encoded: Uint8Array): Promise<void> {
     const rows = Math.max(state.config.items, this.#deps.catalog.size);
     const config = { ...state.config, items: rows };
-    await runtime.load(config, withItemRows(decodeTensors(encoded).tensors, rows), this.#features(config));
+    await runtime.load(
+      config,
+      withItemRows(decodeTensors(encoded).tensors, rows),
+      modelFeatures(this.#deps.catalog, config),
+    );
     this.#rows = rows;
-  }
-
-  /**
-   * The side features of the model's rows from the catalog. A category or brand the model has no
-   * row for yet (it appeared after the model was built) reads as unknown until the server's next
-   * model grows its table.
-   */
-  #features(config: ModelConfig): ItemFeatures {
-    const catalog = this.#deps.catalog;
-    const known = (values: Int32Array, rows: number) => {
-      const fitted = new Int32Array(config.items);
-      for (let row = 0; row < fitted.length; row++) {
-        const value = values[row] ?? 0;
-        fitted[row] = value < rows ? value : 0;
-      }
-      return fitted;
-    };
-    return {
-      categories: known(catalog.itemCategories(), config.categories),
-      brands: known(catalog.itemBrands(), config.brands),
-      priceBands: known(catalog.itemPriceBands(), PRICE_BANDS),
-    };
   }
 
   async #persist(state: StoredModel): Promise<void> {
