@@ -143,9 +143,22 @@ export class RecommenderModel {
     return weights;
   }
 
-  /** Copies of the shared tensors as they are now, for {@link StepOptions.anchor}. The caller disposes them. */
-  snapshot(): Partial<Record<TensorKey, tf.Tensor>> {
-    return Object.fromEntries(GLOBAL_KEYS.map((key) => [key, tf.clone(this.#variables[key])]));
+  /**
+   * Copies of the shared tensors as they are now, for {@link StepOptions.anchor}, or of every tensor
+   * with `'all'`. The caller disposes them.
+   */
+  snapshot(which: 'shared' | 'all' = 'shared'): Partial<Record<TensorKey, tf.Tensor>> {
+    const keys = which === 'all' ? (Object.keys(TENSOR_NAMES) as TensorKey[]) : GLOBAL_KEYS;
+    return Object.fromEntries(keys.map((key) => [key, tf.clone(this.#variables[key])]));
+  }
+
+  /** Moves each tensor in `start` back toward it, keeping `share` of its change since: w = start + share · (w − start). */
+  keepShare(start: Partial<Record<TensorKey, tf.Tensor>>, share: number): void {
+    this.#forgetItemSide();
+    for (const [key, from] of Object.entries(start) as Array<[TensorKey, tf.Tensor]>) {
+      const variable = this.#variables[key];
+      tf.tidy(() => variable.assign(tf.add(from, tf.mul(tf.sub(variable, from), share))));
+    }
   }
 
   /** One score per item row. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { OmniPersonaError } from '../core/errors.js';
 import type { TrainingExample, TrainOptions } from '../core/model/model-runtime.js';
 import { seededRandom } from '../core/random.js';
 import { checkExample, type RecommenderModel, type StepOptions } from './recommender-model.js';
@@ -11,6 +12,7 @@ export const TRAIN_DEFAULTS: Required<TrainOptions> = {
   timeBudgetMs: 2000,
   dropout: 0.5,
   stayNear: 0,
+  keepShare: 1,
   optimizer: 'adam',
 };
 
@@ -43,7 +45,8 @@ export interface TrainResult {
  * shader compilation on a GPU backend's first step cannot end a run before it has learned anything. Adam's moments live for one call: each call may bring a new
  * learning rate, and nothing is left behind to leak. Losses are NaN when there are no examples.
  *
- * @throws OmniPersonaError `INVALID_PAYLOAD` before any step when an example does not fit the model.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` before any step when an example does not fit the model,
+ * or `keepShare` is outside [0, 1].
  */
 export async function trainModel(
   model: RecommenderModel,
@@ -60,7 +63,11 @@ export async function trainModel(
     stayNear,
     optimizer: method,
     adamEpsilon,
+    keepShare,
   } = { ...TRAIN_DEFAULTS, ...options };
+  if (!(keepShare >= 0 && keepShare <= 1)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `keepShare should be in [0, 1], received ${keepShare}`);
+  }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
   if (examples.length === 0) return result;
@@ -70,6 +77,7 @@ export async function trainModel(
     method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate, 0.9, 0.999, adamEpsilon);
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
+  const start = keepShare < 1 && (await knowsAbout(model, examples)) ? model.snapshot('all') : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
   const decayPerStep =
     finalLearningRate === undefined ? 0 : (learningRate - finalLearningRate) / Math.max(1, epochs * stepsPerEpoch - 1);
@@ -97,13 +105,31 @@ export async function trainModel(
       }
       onEpoch?.(epoch + 1, epochLoss / stepsPerEpoch);
     }
+    if (start) model.keepShare(start, keepShare);
     // The step's own loss is from before its update: measure the last batch after it.
     result.loss = await model.loss(last);
     return result;
   } finally {
     optimizer.dispose();
     if (anchor) tf.dispose(Object.values(anchor.tensors));
+    if (start) tf.dispose(Object.values(start));
   }
+}
+
+/**
+ * A starting model whose loss on a run's examples is within this many nats of a uniform guess over
+ * the items (log of their count) has learnt nothing about them: `keepShare` does not hold it back.
+ */
+export const INFORMED_MARGIN = 1;
+
+/**
+ * Whether `model` predicts (the first batch of) `examples` better than chance by
+ * {@link INFORMED_MARGIN}. A global model that has learnt from nobody yet (a fresh server's) is
+ * no better than chance, and a fine-tune from it keeps all it learns.
+ */
+async function knowsAbout(model: RecommenderModel, examples: readonly TrainingExample[]): Promise<boolean> {
+  const loss = await model.loss(examples.slice(0, BATCH_SIZE));
+  return loss < Math.log(model.config.items) - INFORMED_MARGIN;
 }
 
 /** The dropout seed of step `step` (from 0) of a {@link trainModel} call with `seed`. */

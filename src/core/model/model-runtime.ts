@@ -52,19 +52,30 @@ export interface TrainOptions {
    * fine-tune on one shopper's few events keeps the global model's knowledge. 0 for none. @default 0
    */
   stayNear?: number;
+  /**
+   * Share of the run's change that is kept: below 1, the weights end that share of the way from
+   * where the run started to where its steps took them. A fine-tune on one shopper's few events
+   * points the right way but goes too far; a share of it ranks their next items better than the
+   * whole of it, or than none (measured by the evaluation's personalisation rows). A starting model
+   * that predicts the examples no better than chance (a fresh server's, before any learning) has
+   * nothing to keep: the whole change stays. @default 1
+   */
+  keepShare?: number;
 }
 
 /**
  * How a device fine-tunes the global model on one shopper's log: a few passes, gently, pulled
  * toward the global weights, with an Adam ε large enough that the step goes to the rows the
- * shopper's events concern rather than to every item the softmax touches. The offline evaluation
- * measures the same settings (its personalisation mode).
+ * shopper's events concern rather than to every item the softmax touches; then only a share of the
+ * change is kept, chosen on the evaluation's validation targets. The offline evaluation measures the
+ * same settings (its personalisation mode).
  */
 export const FINE_TUNE = {
   epochs: 5,
   learningRate: 0.005,
   stayNear: 0.1,
   adamEpsilon: 1e-3,
+  keepShare: 0.25,
 } as const satisfies TrainOptions;
 
 /**

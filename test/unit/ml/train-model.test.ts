@@ -4,7 +4,7 @@ import { initialWeights, type ModelConfig } from '../../../src/core/model/model-
 import type { WeightSet } from '../../../src/core/model/weights.js';
 import { RecommenderModel } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
-import { type TrainModelOptions, trainModel } from '../../../src/ml/train-model.js';
+import { INFORMED_MARGIN, type TrainModelOptions, trainModel } from '../../../src/ml/train-model.js';
 
 const config: ModelConfig = { items: 12, categories: 3, brands: 3, dim: 4 };
 /** Side features for `items` items. */
@@ -16,8 +16,8 @@ const featuresOf = (items: number) => ({
 // Fewer examples than a batch: one step per epoch.
 const examples = trainingExamples(Array.from({ length: 6 }, (_, k) => ({ item: k, kind: 'view', time: k })));
 
-async function trained(options: TrainModelOptions, shape = config): Promise<WeightSet> {
-  const model = RecommenderModel.create(shape, initialWeights(shape, 5), featuresOf(shape.items));
+async function trained(options: TrainModelOptions, shape = config, start?: WeightSet): Promise<WeightSet> {
+  const model = RecommenderModel.create(shape, start ?? initialWeights(shape, 5), featuresOf(shape.items));
   try {
     await trainModel(model, examples, { timeBudgetMs: Number.POSITIVE_INFINITY, ...options }, 3);
     return await model.weights();
@@ -72,4 +72,35 @@ test('a larger Adam ε keeps a fine-tune off the items the full softmax touches 
   expect(untouched(plain)).toBeGreaterThan(0.01);
   expect(untouched(damped)).toBeLessThan(untouched(plain) / 10);
   expect(damped[5]).toBeGreaterThan(untouched(damped) * 10);
+});
+
+test('keepShare leaves the weights that share of the way from the start to where the steps took them', async () => {
+  // A model that has learnt the examples already, as a global model has learnt what shoppers do.
+  const start = await trained({ epochs: 40, learningRate: 0.05 });
+  const informed = RecommenderModel.create(config, start, featuresOf(config.items));
+  try {
+    expect(await informed.loss(examples)).toBeLessThan(Math.log(config.items) - INFORMED_MARGIN);
+  } finally {
+    informed.dispose();
+  }
+  const options = { epochs: 3, learningRate: 0.05 };
+  const whole = await trained(options, config, start);
+  const half = await trained({ ...options, keepShare: 0.5 }, config, start);
+  const none = await trained({ ...options, keepShare: 0 }, config, start);
+  for (const [name, tensor] of Object.entries(start)) {
+    const moved = whole[name]?.data as Float32Array;
+    const expected = Array.from(tensor.data, (value, i) => value + 0.5 * ((moved[i] as number) - value));
+    Array.from(half[name]?.data ?? [], (value, i) => expect(value).toBeCloseTo(expected[i] as number, 6));
+    expect(none[name]?.data).toEqual(tensor.data);
+  }
+  expect(whole.item_embedding?.data).not.toEqual(start.item_embedding?.data);
+  await expect(trained({ ...options, keepShare: 1.5 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+});
+
+test('keepShare does not hold back a run from a model that knows nothing of the examples yet', async () => {
+  // Fresh weights predict the examples as a uniform guess does: the whole change stays.
+  const options = { epochs: 3, learningRate: 0.05 };
+  expect((await trained({ ...options, keepShare: 0.25 })).item_embedding?.data).toEqual(
+    (await trained(options)).item_embedding?.data,
+  );
 });
