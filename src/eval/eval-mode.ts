@@ -96,7 +96,8 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     if (!personalization) return { metrics, quantized };
     log(
       `${mode}: fine-tuned for ${personalization.users} shoppers with ${PERSONALIZATION_MIN_EVENTS}+ events: ` +
-        `HR@10 ${personalization.global['HR@10'].toFixed(4)} → ${personalization.personal['HR@10'].toFixed(4)} ` +
+        `HR@10 ${personalization.global['HR@10'].toFixed(4)} → ${personalization.personal['HR@10'].toFixed(4)}; ` +
+        `held-out item ranked higher for ${personalization.rankedHigher}, lower for ${personalization.rankedLower} ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
     return { metrics, quantized, personalization };

@@ -16,6 +16,12 @@ export type EvalResult = {
     seconds: number;
     /** Set on rows over a subset of the users (the personalisation rows): how many. */
     users?: number;
+    /**
+     * On the fine-tuned row: shoppers whose held-out item the fine-tune ranks higher than the global
+     * model alone does, and lower.
+     */
+    rankedHigher?: number;
+    rankedLower?: number;
   };
 
 /** What `--json` writes. */

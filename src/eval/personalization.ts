@@ -6,7 +6,7 @@ import { trainModel } from '../ml/train-model.js';
 import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
 import type { RankingCase } from './leave-one-out.js';
 import { modelScorer } from './model-scorer.js';
-import type { MetricValues } from './ranking-metrics.js';
+import type { MetricValues, TargetPlace } from './ranking-metrics.js';
 import { sampleIndices } from './sample-indices.js';
 import { sequenceExamples, sequenceHistory } from './sequence-features.js';
 
@@ -20,6 +20,12 @@ export interface PersonalizationResult {
   global: MetricValues;
   /** The global model fine-tuned on each shopper's own events, as the device does (`FINE_TUNE`). */
   personal: MetricValues;
+  /**
+   * Shoppers whose held-out item the fine-tuned model ranks higher than the global model does, and
+   * lower (the rest: the same place): a paired view of the same comparison, at every rank.
+   */
+  rankedHigher: number;
+  rankedLower: number;
 }
 
 /**
@@ -47,7 +53,12 @@ export async function personalizationGain(
 ): Promise<PersonalizationResult | undefined> {
   if (chosen.length === 0) return undefined;
   const global: WeightSet = await model.weights();
-  const globalMetrics = await evaluateRanking(chosen, items, modelScorer(model));
+  // Each shopper's target rank under each model (the middle of its ties).
+  const ranks = { global: new Float64Array(chosen.length), personal: new Float64Array(chosen.length) };
+  const record = (into: Float64Array) => (index: number, place: TargetPlace | undefined) => {
+    into[index] = place ? place.above + place.tied / 2 : Number.NaN;
+  };
+  const globalMetrics = await evaluateRanking(chosen, items, modelScorer(model), undefined, record(ranks.global));
   let fineTunes = 0;
   // One history per call: each shopper is ranked by their own fine-tuned copy of the global model.
   const fineTuned: BatchScorer = async (histories) => {
@@ -58,8 +69,15 @@ export async function personalizationGain(
     return model.scoreMany([sequenceHistory(history)]);
   };
   try {
-    const personal = await evaluateRanking(chosen, items, fineTuned, 1);
-    return { users: chosen.length, global: globalMetrics, personal };
+    const personal = await evaluateRanking(chosen, items, fineTuned, 1, record(ranks.personal));
+    let rankedHigher = 0;
+    let rankedLower = 0;
+    ranks.global.forEach((rank, index) => {
+      const tuned = ranks.personal[index] as number;
+      if (tuned < rank) rankedHigher++;
+      else if (tuned > rank) rankedLower++;
+    });
+    return { users: chosen.length, global: globalMetrics, personal, rankedHigher, rankedLower };
   } finally {
     model.setWeights(global);
   }

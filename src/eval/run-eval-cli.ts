@@ -162,7 +162,15 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       const group = `${PERSONALIZATION_MIN_EVENTS}+ events`;
       const users = personalization.users;
       results.push({ mode: `${mode}, ${group}`, ...personalization.global, seconds: 0, users });
-      results.push({ mode: `${mode} fine-tuned, ${group}`, ...personalization.personal, seconds: 0, users });
+      const { rankedHigher, rankedLower } = personalization;
+      results.push({
+        mode: `${mode} fine-tuned, ${group}`,
+        ...personalization.personal,
+        seconds: 0,
+        users,
+        rankedHigher,
+        rankedLower,
+      });
     }
   }
 

@@ -193,6 +193,14 @@ describe('npm run eval', () => {
       ['centralized, 10+ events', 12],
       ['centralized fine-tuned, 10+ events', 12],
     ]);
+    // The paired view rides on the fine-tuned row, and the log says it.
+    const [alone, tuned] = rows;
+    expect(alone?.rankedHigher).toBeUndefined();
+    const higher = tuned?.rankedHigher ?? Number.NaN;
+    const lower = tuned?.rankedLower ?? Number.NaN;
+    for (const count of [higher, lower]) expect(Number.isInteger(count) && count >= 0).toBe(true);
+    expect(higher + lower).toBeLessThanOrEqual(12);
+    expect(seen.io.err.join('\n')).toContain(`ranked higher for ${higher}, lower for ${lower}`);
 
     const unseen = await run(['--unseen-shoppers', '--json', 'out/long.json']);
     expect(unseen.report.unseenShoppers).toBe(12);
