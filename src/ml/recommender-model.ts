@@ -202,6 +202,26 @@ export class RecommenderModel {
     }
   }
 
+  /**
+   * Mean entropy, in nats, of the model's predicted next-item distribution for each history, without
+   * dropout: the log of the item count for a model that has learnt nothing (every item alike), lower
+   * as it learns to tell items apart, whether or not it is right for these histories.
+   */
+  async predictionEntropy(histories: readonly HistoryInput[]): Promise<number> {
+    for (const history of histories) checkHistory(history, this.config.items);
+    const entropy = tf.tidy(() => {
+      const logits = scores(this.#params(), sequenceBatch(histories));
+      const probabilities = tf.softmax(logits);
+      // H = logsumexp(L) − Σ p · L
+      return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(probabilities, logits), 1)));
+    });
+    try {
+      return (await entropy.data())[0] as number;
+    } finally {
+      entropy.dispose();
+    }
+  }
+
   /** One Adam step on `batch` (checked by {@link checkExample}). Returns its mean cross-entropy before the step. */
   trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[], options: StepOptions): tf.Scalar {
     return tf.tidy(() => {

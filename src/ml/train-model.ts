@@ -117,19 +117,22 @@ export async function trainModel(
 }
 
 /**
- * A starting model whose loss on a run's examples is within this many nats of a uniform guess over
- * the items (log of their count) has learnt nothing about them: `keepShare` does not hold it back.
+ * A starting model whose predictions for a run's examples are within this many nats of a uniform
+ * guess over the items (an entropy of log of their count) has learnt nothing yet: `keepShare` does
+ * not hold it back.
  */
 export const INFORMED_MARGIN = 1;
 
 /**
- * Whether `model` predicts (the first batch of) `examples` better than chance by
- * {@link INFORMED_MARGIN}. A global model that has learnt from nobody yet (a fresh server's) is
- * no better than chance, and a fine-tune from it keeps all it learns.
+ * Whether `model` has learnt anything it could lose: whether its predictions for (the first batch
+ * of) `examples` are further than {@link INFORMED_MARGIN} from uniform. A global model that has
+ * learnt from nobody yet (a fresh server's) predicts every item alike, and a fine-tune from it keeps
+ * all it learns. The test is on the predictions' spread, not on their loss: a trained model can
+ * predict a shopper with unusual taste worse than chance and still hold what it learnt from others.
  */
 async function knowsAbout(model: RecommenderModel, examples: readonly TrainingExample[]): Promise<boolean> {
-  const loss = await model.loss(examples.slice(0, BATCH_SIZE));
-  return loss < Math.log(model.config.items) - INFORMED_MARGIN;
+  const entropy = await model.predictionEntropy(examples.slice(0, BATCH_SIZE).map((example) => example.history));
+  return entropy < Math.log(model.config.items) - INFORMED_MARGIN;
 }
 
 /** The dropout seed of step `step` (from 0) of a {@link trainModel} call with `seed`. */

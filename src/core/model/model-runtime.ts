@@ -57,8 +57,8 @@ export interface TrainOptions {
    * where the run started to where its steps took them. A fine-tune on one shopper's few events
    * points the right way but goes too far; a share of it ranks their next items better than the
    * whole of it, or than none (measured by the evaluation's personalisation rows). A starting model
-   * that predicts the examples no better than chance (a fresh server's, before any learning) has
-   * nothing to keep: the whole change stays. @default 1
+   * that has learnt nothing yet (a fresh server's, whose predictions are uniform) has nothing to
+   * keep: the whole change stays. @default 1
    */
   keepShare?: number;
 }
