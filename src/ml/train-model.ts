@@ -73,11 +73,13 @@ export async function trainModel(
   if (examples.length === 0) return result;
   const random = seededRandom(seed);
   const deadline = performance.now() + timeBudgetMs;
+  // Asked before anything is allocated that a failure here would leave behind.
+  const holdBack = keepShare < 1 && (await knowsAbout(model, examples));
   const optimizer =
     method === 'sgd' ? tf.train.sgd(learningRate) : tf.train.adam(learningRate, 0.9, 0.999, adamEpsilon);
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
-  const start = keepShare < 1 && (await knowsAbout(model, examples)) ? model.snapshot('all') : undefined;
+  const start = holdBack ? model.snapshot('all') : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
   const decayPerStep =
     finalLearningRate === undefined ? 0 : (learningRate - finalLearningRate) / Math.max(1, epochs * stepsPerEpoch - 1);
