@@ -15,6 +15,8 @@ export interface EvalSettings {
     learningRate: number;
     /** The rate decays linearly to this share of `learningRate` by the last step; 1 keeps it constant. */
     finalRateShare: number;
+    /** Dropout on the history and the hidden layer; the device's default (0.5) when omitted. */
+    dropout?: number;
   };
   federated: {
     rounds: number;
@@ -48,7 +50,8 @@ export interface EvalSettings {
  */
 export const FULL_SETTINGS: EvalSettings = {
   dim: SYNC_SERVER_DEFAULTS.modelDim,
-  centralized: { epochs: 20, learningRate: 0.004, finalRateShare: 0.05 },
+  // Dropout 0.6 ranked better than the device's 0.5 after 20 epochs (HR@10 0.0845 against 0.0831).
+  centralized: { epochs: 20, learningRate: 0.004, finalRateShare: 0.05, dropout: 0.6 },
   federated: {
     rounds: 4000,
     clientsPerRound: 64,

@@ -19,7 +19,10 @@ export async function trainCentralized(
   const examples = train.flatMap((sequence) => sequenceExamples(sequence));
   const model = RecommenderModel.create(setup.config, initialWeights(setup.config, setup.seed), setup.features);
   try {
-    log(`centralized: ${examples.length} examples, ${settings.epochs} epochs, learning rate ${settings.learningRate}`);
+    log(
+      `centralized: ${examples.length} examples, ${settings.epochs} epochs, learning rate ${settings.learningRate}` +
+        (settings.dropout === undefined ? '' : `, dropout ${settings.dropout}`),
+    );
     const result = await trainModel(
       model,
       examples,
@@ -28,6 +31,7 @@ export async function trainCentralized(
         learningRate: settings.learningRate,
         finalLearningRate: settings.learningRate * settings.finalRateShare,
         timeBudgetMs: Number.POSITIVE_INFINITY,
+        ...(settings.dropout === undefined ? {} : { dropout: settings.dropout }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,
