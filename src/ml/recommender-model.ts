@@ -209,8 +209,9 @@ export class RecommenderModel {
    */
   async predictionEntropy(histories: readonly HistoryInput[]): Promise<number> {
     for (const history of histories) checkHistory(history, this.config.items);
+    const side = this.#cachedItemSide();
     const entropy = tf.tidy(() => {
-      const logits = scores(this.#params(), sequenceBatch(histories));
+      const logits = scores(this.#params(), sequenceBatch(histories), side);
       const probabilities = tf.softmax(logits);
       // H = logsumexp(L) − Σ p · L
       return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(probabilities, logits), 1)));

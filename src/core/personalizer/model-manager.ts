@@ -14,15 +14,7 @@ import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
 import { federatedContribution } from './federated-contribution.js';
-import {
-  MODEL_KEY,
-  modelFeatures,
-  offlineModel,
-  priorModel,
-  type StoredModel,
-  serverModel,
-  storedModel,
-} from './stored-model.js';
+import { MODEL_KEY, modelFeatures, offlineModel, priorModel, type StoredModel, serverModel } from './stored-model.js';
 
 export interface ModelManagerDeps {
   kv: KeyValueStore;
@@ -194,10 +186,7 @@ export class ModelManager {
     const state = this.#requireState();
     const fresh = await client.manifest(state.etag);
     if (!fresh || (fresh.manifest.version === state.version && !state.fromPrior)) return false;
-    const document = await client.catalog();
-    const weights = await client.weights(fresh.manifest.weights[this.#deps.weightsDtype]);
-    const next = storedModel(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
-    await this.#activate(next);
+    await this.#activate(await serverModel(client, this.#deps.weightsDtype, fresh));
     return true;
   }
 

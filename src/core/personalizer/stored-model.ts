@@ -57,13 +57,16 @@ export function storedModel(
   return state;
 }
 
-/** The server's current model with its catalog. */
-export async function serverModel(client: SyncClient, dtype: WireDtype): Promise<StoredModel> {
-  const fresh = await client.manifest();
-  if (!fresh) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
+/** A server manifest as `SyncClient.manifest` answers it. */
+type FreshManifest = NonNullable<Awaited<ReturnType<SyncClient['manifest']>>>;
+
+/** The server's current model with its catalog; `fresh` is its manifest when already fetched. */
+export async function serverModel(client: SyncClient, dtype: WireDtype, fresh?: FreshManifest): Promise<StoredModel> {
+  const current = fresh ?? (await client.manifest());
+  if (!current) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
   const document = await client.catalog();
-  const weights = await client.weights(fresh.manifest.weights[dtype]);
-  return storedModel(fresh.manifest.version, fresh.manifest.config, document.items, weights, fresh.etag);
+  const weights = await client.weights(current.manifest.weights[dtype]);
+  return storedModel(current.manifest.version, current.manifest.config, document.items, weights, current.etag);
 }
 
 /** The shop's prior file as a state; the caller decides what a failure to fetch or read it means. */
