@@ -18,6 +18,8 @@ export default defineConfig(({ mode }): UserConfig => (mode === 'lazy' ? lazyBui
 
 /** CI collects machine-readable reports here for its closing summary line. */
 const reportDir = process.env.OMNIPERSONA_REPORT_DIR;
+/** A PostgreSQL server (an admin URL) for the server suite's second run. */
+const postgresUrl = process.env.OMNIPERSONA_TEST_POSTGRES_URL;
 
 const common: UserConfig = {
   publicDir: false,
@@ -37,11 +39,33 @@ function tagBuild(): UserConfig {
       },
     },
     test: {
-      include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/arch/**/*.test.ts'],
       environment: 'node',
       reporters: reportDir ? ['default', ['json', { outputFile: `${reportDir}/unit.json` }]] : ['default'],
       testTimeout: 60_000,
       hookTimeout: 60_000,
+      projects: [
+        {
+          extends: true,
+          test: {
+            name: 'unit',
+            include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/arch/**/*.test.ts'],
+          },
+        },
+        // The server suite again, on a PostgreSQL server instead of the embedded database, where one
+        // is given (.ci/run starts one): test/server/test-database.ts.
+        ...(postgresUrl
+          ? [
+              {
+                extends: true as const,
+                test: {
+                  name: 'server-postgres',
+                  include: ['test/server/**/*.test.ts'],
+                  env: { OMNIPERSONA_TEST_STORE: 'postgres', OMNIPERSONA_TEST_POSTGRES_URL: postgresUrl },
+                },
+              },
+            ]
+          : []),
+      ],
     },
   };
 }

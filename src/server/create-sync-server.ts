@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { toOmniPersonaError } from '../core/errors.js';
 import type { ItemInput } from '../core/event.js';
 import type { ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
@@ -11,8 +12,14 @@ import type { WireDtype } from '../core/sync/tensor-codec.js';
 import { createSyncApp } from './app.js';
 import { parseCatalogInput } from './catalog-input.js';
 import { createPgliteClient } from './store/pglite-client.js';
+import { createPostgresClient } from './store/postgres-client.js';
+import type { SqlClient } from './store/sql-client.js';
 import { SqlSyncStore } from './store/sql-sync-store.js';
-import { resolveSyncServerOptions, type SyncServerOptions } from './sync-server-options.js';
+import {
+  type ResolvedSyncServerOptions,
+  resolveSyncServerOptions,
+  type SyncServerOptions,
+} from './sync-server-options.js';
 import { type CatalogImportResult, SyncService } from './sync-service.js';
 
 /** Where {@link SyncServer.listen} binds. */
@@ -73,8 +80,14 @@ export const LISTEN_DEFAULTS = { port: 8787, host: '127.0.0.1' } as const;
  */
 export async function createSyncServer(options: SyncServerOptions = {}): Promise<SyncServer> {
   const resolved = resolveSyncServerOptions(options);
-  const sql = resolved.sql ?? (await createPgliteClient(resolved.dataDir));
-  const store = await SqlSyncStore.open(sql);
+  const sql = resolved.sql ?? (await openDatabase(resolved));
+  let store: SqlSyncStore;
+  try {
+    store = await SqlSyncStore.open(sql);
+  } catch (error) {
+    if (!resolved.sql) await sql.close();
+    throw toOmniPersonaError(error, 'STORAGE_UNAVAILABLE', 'Could not prepare the database');
+  }
   const service = new SyncService(store, resolved);
   const app = createSyncApp(service, resolved);
   const listeners = new Set<Listener>();
@@ -122,4 +135,29 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
       return closing;
     },
   };
+}
+
+/**
+ * The server's own database: PostgreSQL when `database` names one, else the embedded one in `dataDir`.
+ * @throws OmniPersonaError `STORAGE_UNAVAILABLE` when it cannot be opened or reached.
+ */
+async function openDatabase(options: ResolvedSyncServerOptions): Promise<SqlClient> {
+  const { database, dataDir } = options;
+  try {
+    return database === undefined ? await createPgliteClient(dataDir) : await createPostgresClient(database);
+  } catch (error) {
+    const where = database === undefined ? dataDir : withoutPassword(database);
+    throw toOmniPersonaError(error, 'STORAGE_UNAVAILABLE', `Could not open the database at ${where}`);
+  }
+}
+
+/** A connection URL fit for a log line: its password masked. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured PostgreSQL URL';
+  }
 }

@@ -17,6 +17,7 @@ export {
 } from './create-sync-server.js';
 export type { ServerErrorCode } from './error-response.js';
 export { createPgliteClient, IN_MEMORY } from './store/pglite-client.js';
+export { createPostgresClient } from './store/postgres-client.js';
 export type { SqlClient, SqlQueryable } from './store/sql-client.js';
 export { SqlSyncStore } from './store/sql-sync-store.js';
 export type * from './store/sync-store.js';

@@ -32,14 +32,17 @@ export interface CliRun {
 }
 
 export const CLI_USAGE = `Usage: omnipersona-server [options]
-       omnipersona-server export-prior --out <file> [--dtype <F32|F16|I8>] [--data-dir <path>]
+       omnipersona-server export-prior --out <file> [--dtype <F32|F16|I8>] [--data-dir <path> | --database <url>]
 
 Serves the OmniPersona sync protocol: the catalog, the global model, and federated updates.
 
 Options:
   --port <n>           Port to listen on, 0 for any free one (default ${LISTEN_DEFAULTS.port})
   --host <address>     Address to bind (default ${LISTEN_DEFAULTS.host})
-  --data-dir <path>    Database folder, or memory:// (default ${SYNC_SERVER_DEFAULTS.dataDir})
+  --data-dir <path>    Embedded database folder, or memory:// (default ${SYNC_SERVER_DEFAULTS.dataDir})
+  --database <url>     PostgreSQL server instead of the embedded database, e.g.
+                       postgres://user:password@db:5432/shop, so that several server processes
+                       share one state (or env OMNIPERSONA_DATABASE_URL)
   --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, JSONL, or CSV
   --round-size <n>     Updates per aggregation round (default ${SYNC_SERVER_DEFAULTS.roundSize})
   --model-dim <n>      Embedding width of a new model (default ${SYNC_SERVER_DEFAULTS.modelDim})
@@ -55,7 +58,8 @@ Commands:
                        GET /v1/model/prior?dtype=F16 from the running server with the admin token.
     --out <file>       Where to write it (replaced atomically), e.g. public/omnipersona-prior.bin
     --dtype <d>        Weight encoding: F32, F16 or I8 (default ${DEFAULT_OPTIONS.weightsDtype}, what devices download)
-    --data-dir <path>  Database folder (default ${SYNC_SERVER_DEFAULTS.dataDir})`;
+    --data-dir <path>  Embedded database folder (default ${SYNC_SERVER_DEFAULTS.dataDir})
+    --database <url>   PostgreSQL server (or env OMNIPERSONA_DATABASE_URL)`;
 
 const Integer = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
 
@@ -63,6 +67,7 @@ const FlagsSchema = v.object({
   port: v.optional(v.pipe(Integer, v.maxValue(65_535))),
   host: v.optional(v.pipe(v.string(), v.minLength(1))),
   'data-dir': v.optional(v.pipe(v.string(), v.minLength(1))),
+  database: v.optional(v.pipe(v.string(), v.minLength(1))),
   catalog: v.optional(v.pipe(v.string(), v.minLength(1))),
   'round-size': v.optional(Integer),
   'model-dim': v.optional(Integer),
@@ -74,6 +79,7 @@ const ExportFlagsSchema = v.object({
   out: v.optional(v.pipe(v.string(), v.minLength(1))),
   dtype: v.optional(v.picklist(['F32', 'F16', 'I8'], 'Expected F32, F16 or I8'), DEFAULT_OPTIONS.weightsDtype),
   'data-dir': v.optional(v.pipe(v.string(), v.minLength(1))),
+  database: v.optional(v.pipe(v.string(), v.minLength(1))),
   help: v.optional(v.boolean()),
 });
 
@@ -111,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      database: { type: 'string' },
       catalog: { type: 'string' },
       'round-size': { type: 'string' },
       'model-dim': { type: 'string' },
@@ -130,6 +137,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     const items = flags.catalog === undefined ? undefined : await readCatalogFeed(flags.catalog);
     server = await createSyncServer({
       dataDir: flags['data-dir'],
+      database: flags.database ?? io.env.OMNIPERSONA_DATABASE_URL,
       roundSize: flags['round-size'],
       modelDim: flags['model-dim'],
       adminToken: flags['admin-token'] ?? io.env.OMNIPERSONA_ADMIN_TOKEN,
@@ -164,6 +172,7 @@ async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> 
       out: { type: 'string' },
       dtype: { type: 'string' },
       'data-dir': { type: 'string' },
+      database: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (!flags.help && flags.out === undefined) throw new Error('export-prior needs --out <file>');
@@ -180,6 +189,7 @@ async function exportPrior(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     server = await createSyncServer({
       dataDir: flags['data-dir'],
+      database: flags.database ?? io.env.OMNIPERSONA_DATABASE_URL,
       logger: serverLogger(io),
     });
     const bytes = await server.exportPrior(flags.dtype);

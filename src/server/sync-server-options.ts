@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { formatIssues } from './format-issues.js';
+import { isPostgresUrl } from './store/postgres-client.js';
 import type { SqlClient } from './store/sql-client.js';
 
 /** Where the server reports what it cannot answer a request with. */
@@ -17,6 +18,13 @@ export interface SyncServerOptions {
    * @default './.omnipersona'
    */
   dataDir?: string;
+  /**
+   * A PostgreSQL server to keep everything in instead of the embedded database, as a connection URL
+   * (`postgres://user:password@host:5432/db`), so that several server processes behind a load balancer
+   * share one state. The server migrates its schema (tables prefixed `omnipersona_`) and closes its
+   * connections on `close()`. Ignored when `sql` is given.
+   */
+  database?: string;
   /**
    * A PostgreSQL client to use instead of the embedded database (for servers sharing one database).
    * The server migrates its schema but does not close the client.
@@ -64,6 +72,7 @@ const Bytes = v.pipe(v.number(), v.safeInteger(), v.minValue(1024), v.maxValue(2
 
 const OptionsSchema = v.object({
   dataDir: v.optional(v.pipe(v.string(), v.minLength(1)), SYNC_SERVER_DEFAULTS.dataDir),
+  database: v.optional(v.pipe(v.string(), v.check(isPostgresUrl, 'Expected a postgres:// or postgresql:// URL'))),
   roundSize: v.optional(
     v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(100_000)),
     SYNC_SERVER_DEFAULTS.roundSize,

@@ -25,8 +25,8 @@ describe('operator routes', () => {
   let open: Running;
   beforeAll(async () => {
     [guarded, open] = await Promise.all([
-      startServer({ adminToken: ADMIN_TOKEN, modelDim: 4, dataDir: 'memory://' }),
-      startServer({ modelDim: 4, dataDir: 'memory://' }),
+      startServer({ adminToken: ADMIN_TOKEN, modelDim: 4 }),
+      startServer({ modelDim: 4 }),
     ]);
     await Promise.all([guarded.server.importCatalog(makeItems(2)), open.server.importCatalog(makeItems(2))]);
   });

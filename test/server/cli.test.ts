@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePriorFile } from '../../src/core/sync/prior-file.js';
 import { createSyncServer } from '../../src/server/index.js';
 import { type CliIo, runCli } from '../../src/server/run-cli.js';
-import { filledWeights, getManifest, makeItems, quiet, tempDir } from './helpers.js';
+import { filledWeights, getManifest, makeItems, quiet, type TestDatabase, tempDir, testDatabase } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -33,6 +33,13 @@ function fakeIo(env: Record<string, string> = {}) {
 describe('omnipersona-server CLI', () => {
   let dir: string;
   let feed: string;
+  const databases: TestDatabase[] = [];
+  /** A fresh database of the suite's store, removed after the tests. */
+  const database = async () => {
+    const created = await testDatabase();
+    databases.push(created);
+    return created;
+  };
   beforeAll(async () => {
     dir = await tempDir();
     feed = join(dir, 'feed.jsonl');
@@ -43,7 +50,10 @@ describe('omnipersona-server CLI', () => {
         .join('\n'),
     );
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await Promise.all(databases.map((created) => created.remove()));
+  });
 
   it('prints usage for --help', async () => {
     const { io, out } = fakeIo();
@@ -57,6 +67,7 @@ describe('omnipersona-server CLI', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['stray'], /positional/],
     [['--round-size', '0', '--data-dir', 'memory://'], /roundSize/],
+    [['--database', 'mysql://db/shop'], /database: Expected a postgres:\/\/ or postgresql:\/\/ URL/],
   ])('exits 2 with a clear message for bad flags %j', async (argv, message) => {
     const { io, err } = fakeIo();
     expect((await runCli(argv, io)).exitCode).toBe(2);
@@ -77,8 +88,8 @@ describe('omnipersona-server CLI', () => {
 
   it('imports the catalog, serves, and closes on a shutdown signal', async () => {
     const { io, out, signal } = fakeIo({ OMNIPERSONA_ADMIN_TOKEN: 'token-from-env' });
-    const dataDir = join(dir, 'data');
-    const run = await runCli(['--port', '0', '--data-dir', dataDir, '--catalog', feed, '--model-dim', '6'], io);
+    const { flags } = await database();
+    const run = await runCli(['--port', '0', ...flags, '--catalog', feed, '--model-dim', '6'], io);
     expect(run.exitCode).toBe(0);
     const url = run.url ?? '';
     expect(out).toContain(`omnipersona-server listening on ${url}`);
@@ -97,9 +108,17 @@ describe('omnipersona-server CLI', () => {
     await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
   });
 
+  it('exits 1 naming the database, without its password, when PostgreSQL cannot be reached', async () => {
+    const { io, err } = fakeIo({ OMNIPERSONA_DATABASE_URL: 'postgres://shop:s3cret@127.0.0.1:1/shop' });
+    expect((await runCli(['--port', '0'], io)).exitCode).toBe(1);
+    const message = err.join('\n');
+    expect(message).toMatch(/Could not open the database at postgres:\/\/shop:\*\*\*@127\.0\.0\.1:1\/shop/);
+    expect(message).not.toContain('s3cret');
+  });
+
   it('export-prior writes the current model and catalog to a file that decodes to them', async () => {
-    const dataDir = join(dir, 'prior-data');
-    const server = await createSyncServer({ dataDir, modelDim: 4, logger: quiet });
+    const { options, flags } = await database();
+    const server = await createSyncServer({ ...options, modelDim: 4, logger: quiet });
     await server.importCatalog(makeItems(5));
     const older = await server.publishModel(
       filledWeights({ items: 5, categories: 3, brands: 1, dim: 4 }, (i) => i / 7),
@@ -110,9 +129,7 @@ describe('omnipersona-server CLI', () => {
 
     const out = join(dir, 'public/omnipersona-prior.bin');
     const f32 = fakeIo();
-    expect(
-      (await runCli(['export-prior', '--out', out, '--dtype', 'F32', '--data-dir', dataDir], f32.io)).exitCode,
-    ).toBe(0);
+    expect((await runCli(['export-prior', '--out', out, '--dtype', 'F32', ...flags], f32.io)).exitCode).toBe(0);
     const bytes = await readFile(out);
     const prior = decodePriorFile(bytes);
     expect(prior.version).toBe(manifest.version);
@@ -129,7 +146,7 @@ describe('omnipersona-server CLI', () => {
 
     // By default the weights are float16, as devices download them: about half the bytes.
     const half = fakeIo();
-    expect((await runCli(['export-prior', '--out', out, '--data-dir', dataDir], half.io)).exitCode).toBe(0);
+    expect((await runCli(['export-prior', '--out', out, ...flags], half.io)).exitCode).toBe(0);
     const small = decodePriorFile(await readFile(out));
     expect(half.out.at(-1)).toContain('F16');
     expect(small.weights.item_bias?.data[4]).toBe(4);

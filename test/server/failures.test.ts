@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createPgliteClient, createSyncServer, IN_MEMORY } from '../../src/server/index.js';
-import { expectError, makeItems } from './helpers.js';
+import { createSyncServer } from '../../src/server/index.js';
+import { expectError, makeItems, testDatabase } from './helpers.js';
 
 describe('when the database fails', () => {
   it('answers 500 INTERNAL with a JSON body, logs the cause, and keeps answering', async () => {
-    const sql = await createPgliteClient(IN_MEMORY);
+    const database = await testDatabase();
+    const sql = await database.connect();
     const logged: string[] = [];
     const server = await createSyncServer({ sql, logger: { info() {}, error: (message) => logged.push(message) } });
     await server.importCatalog(makeItems(2));
@@ -15,5 +16,6 @@ describe('when the database fails', () => {
     expect(logged).toEqual(['GET /v1/model failed', 'GET /v1/catalog failed']);
     expect((await server.app.request('/v1/health')).status).toBe(200);
     await server.close();
+    await database.remove();
   });
 });

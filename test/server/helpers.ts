@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as v from 'valibot';
 import { expect } from 'vitest';
 import type { ItemInput } from '../../src/core/event.js';
@@ -9,34 +6,33 @@ import { tensorSize, type WeightSet } from '../../src/core/model/weights.js';
 import { type ModelManifest, ModelManifestSchema, UPDATE_METADATA } from '../../src/core/sync/protocol.js';
 import { decodeTensors, encodeTensors } from '../../src/core/sync/tensor-codec.js';
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js';
+import { testDatabase } from './test-database.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const quiet = { info() {}, error() {} };
 
-/** A fresh temporary data directory. */
-export function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'omnipersona-server-'));
-}
+export { TEST_STORE, type TestDatabase, tempDir, testDatabase } from './test-database.js';
 
 export interface Running {
   server: SyncServer;
   url: string;
-  dataDir: string;
   stop(): Promise<void>;
 }
 
-/** A sync server over a real embedded database in a temp folder, listening on a free port. */
+/**
+ * A sync server listening on a free port, over a fresh database of the suite's store (embedded or
+ * PostgreSQL) unless `options` names one.
+ */
 export async function startServer(options: SyncServerOptions = {}): Promise<Running> {
-  const dataDir = options.dataDir ?? (await tempDir());
-  const server = await createSyncServer({ logger: quiet, ...options, dataDir });
+  const own = options.dataDir || options.database || options.sql ? undefined : await testDatabase();
+  const server = await createSyncServer({ logger: quiet, ...own?.options, ...options });
   const { url } = await server.listen({ port: 0 });
   return {
     server,
     url,
-    dataDir,
     async stop() {
       await server.close();
-      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      await own?.remove();
     },
   };
 }

@@ -1,16 +1,24 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSyncServer } from '../../src/server/index.js';
-import { filledWeights, getManifest, makeItems, postUpdate, quiet, tempDir, updateBody } from './helpers.js';
+import {
+  filledWeights,
+  getManifest,
+  makeItems,
+  postUpdate,
+  quiet,
+  type TestDatabase,
+  testDatabase,
+  updateBody,
+} from './helpers.js';
 
 describe('persistence', () => {
-  const dirs: string[] = [];
-  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const databases: TestDatabase[] = [];
+  afterAll(() => Promise.all(databases.map((database) => database.remove())));
 
-  it('keeps the catalog, the models and the pending round across a restart on the same dataDir', async () => {
-    const dataDir = await tempDir();
-    dirs.push(dataDir);
-    const options = { dataDir, roundSize: 2, modelDim: 4, logger: quiet };
+  it('keeps the catalog, the models and the pending round across a restart on the same database', async () => {
+    const database = await testDatabase();
+    databases.push(database);
+    const options = { ...database.options, roundSize: 2, modelDim: 4, logger: quiet };
 
     const first = await createSyncServer(options);
     await first.importCatalog(makeItems(5));

@@ -1,19 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
 import { federatedAverage } from '../../src/server/federated-average.js';
-import { createPgliteClient, IN_MEMORY, SqlSyncStore } from '../../src/server/index.js';
-import { filledWeights } from './helpers.js';
+import { SqlSyncStore } from '../../src/server/index.js';
+import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
 const policy = { size: 4, aggregate: federatedAverage };
 
-describe('SqlSyncStore on PGlite', () => {
+describe(`SqlSyncStore (${TEST_STORE})`, () => {
+  let database: TestDatabase;
   let store: SqlSyncStore;
   beforeAll(async () => {
-    store = await SqlSyncStore.open(await createPgliteClient(IN_MEMORY));
+    database = await testDatabase();
+    store = await SqlSyncStore.open(await database.connect());
     await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0 } }));
   });
-  afterAll(() => store.close());
+  afterAll(async () => {
+    await store.close();
+    await database.remove();
+  });
 
   it('numbers versions from 1 and stores the weights in F32 form', async () => {
     const model = await store.currentModel();

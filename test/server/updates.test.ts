@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../src/core/model/model-spec.js';
 import { type WeightSet, weightsNorm } from '../../src/core/model/weights.js';
 import { type UpdateReceipt, UpdateReceiptSchema } from '../../src/core/sync/protocol.js';
-import { createPgliteClient, createSyncServer, IN_MEMORY, type SyncServer } from '../../src/server/index.js';
+import { createSyncServer, type SqlClient, type SyncServer } from '../../src/server/index.js';
 import {
   expectError,
   filledWeights,
@@ -14,6 +14,9 @@ import {
   quiet,
   type Running,
   startServer,
+  TEST_STORE,
+  type TestDatabase,
+  testDatabase,
   updateBody,
 } from './helpers.js';
 
@@ -106,42 +109,54 @@ describe('federated updates', () => {
 });
 
 describe('concurrent updates', () => {
+  let database: TestDatabase;
+  /** PGlite opens a folder once per process, so the two servers share its client; on PostgreSQL each has its own pool. */
+  let shared: SqlClient | undefined;
   let servers: SyncServer[] = [];
   let urls: string[] = [];
-  const sql = createPgliteClient(IN_MEMORY);
   beforeAll(async () => {
-    const client = await sql;
+    database = await testDatabase();
+    shared = TEST_STORE === 'embedded' ? await database.connect() : undefined;
+    const storage = shared ? { sql: shared } : database.options;
+    // Started together: both migrate the new database at once.
     servers = await Promise.all(
-      [0, 1].map(() => createSyncServer({ sql: client, roundSize: 4, modelDim: 4, logger: quiet })),
+      [0, 1].map(() => createSyncServer({ ...storage, roundSize: 4, modelDim: 4, logger: quiet })),
     );
     urls = await Promise.all(servers.map(async (server) => (await server.listen({ port: 0 })).url));
     await servers[0]?.importCatalog(makeItems(4));
   });
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()));
-    await (await sql).close();
+    await shared?.close();
+    await database.remove();
   });
 
-  it('aggregates a round exactly once when two servers on one database race', async () => {
+  it('aggregates a round exactly once, to the weighted mean of the accepted updates, when two servers race', async () => {
     const base = await getManifest(urls[0] ?? '');
     const baseWeights = (await getWeights(urls[0] ?? '', base)).tensors;
-    const delta = filledWeights(base.config, (i) => (i % 5) / 100);
+    const deltas = Array.from({ length: 8 }, (_, k) => filledWeights(base.config, (i) => ((i % 5) - k) / 100));
+    const examples = (k: number) => 1 + k;
     const responses = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => postUpdate(urls[i % 2] ?? '', updateBody(delta, base.version, 1 + i))),
+      deltas.map((delta, k) => postUpdate(urls[k % 2] ?? '', updateBody(delta, base.version, examples(k)))),
     );
-    const accepted = responses.filter((response) => response.status === 200);
+    const accepted = deltas.flatMap((_, k) => (responses[k]?.status === 200 ? [k] : []));
     const stale = responses.filter((response) => response.status === 409);
     expect([accepted.length, stale.length]).toEqual([4, 4]);
-    const pending = (await Promise.all(accepted.map(receipt))).map((r) => r.pending).sort();
-    expect(pending).toEqual([0, 1, 2, 3]);
+    const pending = (await Promise.all(accepted.map((k) => receipt(responses[k] as Response)))).map((r) => r.pending);
+    expect(pending.sort()).toEqual([0, 1, 2, 3]);
 
     const next = await getManifest(urls[1] ?? '');
     expect(next).toMatchObject({ version: base.version + 1, updates: 4 });
-    // Every accepted update carried the same delta, so any weighting averages to exactly it.
-    const served = (await getWeights(urls[1] ?? '', next)).tensors;
-    const got = served.item_embedding?.data ?? new Float32Array();
-    baseWeights.item_embedding?.data.forEach((value, i) => {
-      expect(got[i]).toBeCloseTo(value + (delta.item_embedding?.data[i] ?? 0), 6);
-    });
+    const total = accepted.reduce((sum, k) => sum + examples(k), 0);
+    for (const url of urls) {
+      const served = (await getWeights(url, next)).tensors;
+      for (const [name, tensor] of Object.entries(baseWeights)) {
+        const got = served[name]?.data ?? new Float32Array();
+        tensor.data.forEach((value, i) => {
+          const mean = accepted.reduce((sum, k) => sum + examples(k) * (deltas[k]?.[name]?.data[i] ?? 0), 0) / total;
+          expect(got[i], `${name}[${i}]`).toBeCloseTo(value + mean, 6);
+        });
+      }
+    }
   });
 });
