@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, ROUTES } from '../core/sync/protocol.js';
 import { errorResponse } from './error-response.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
+import { shopperRoutes } from './routes/shopper-routes.js';
 import { updateRoutes } from './routes/update-routes.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import type { SyncService } from './sync-service.js';
@@ -20,7 +21,7 @@ export function createSyncApp(service: SyncService, options: ResolvedSyncServerO
   app.use(
     cors({
       origin: options.corsOrigins,
-      allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'OPTIONS'],
+      allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
       exposeHeaders: ['ETag'],
       maxAge: 600,
@@ -36,6 +37,7 @@ export function createSyncApp(service: SyncService, options: ResolvedSyncServerO
   app.route('/', catalogRoutes(service, options));
   app.route('/', modelRoutes(service, options));
   app.route('/', updateRoutes(service, options));
+  app.route('/', shopperRoutes(service.shoppers, options));
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof OmniPersonaError) return errorResponse(c, error.code, error.message);

@@ -16,6 +16,7 @@ export {
   type SyncServer,
 } from './create-sync-server.js';
 export type { ServerErrorCode } from './error-response.js';
+export { SHOPPER_TOKEN_AUDIENCE, type ShopperTokenOptions, signShopperToken } from './shopper-token.js';
 export { createPgliteClient, IN_MEMORY } from './store/pglite-client.js';
 export { createPostgresClient } from './store/postgres-client.js';
 export type { SqlClient, SqlQueryable } from './store/sql-client.js';

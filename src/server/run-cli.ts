@@ -46,8 +46,10 @@ Options:
   --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, JSONL, or CSV
   --round-size <n>     Updates per aggregation round (default ${SYNC_SERVER_DEFAULTS.roundSize})
   --model-dim <n>      Embedding width of a new model (default ${SYNC_SERVER_DEFAULTS.modelDim})
-  --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model and GET /v1/model/prior
-                       (or env OMNIPERSONA_ADMIN_TOKEN)
+  --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model, GET /v1/model/prior and
+                       POST /v1/shoppers/:userId/events (or env OMNIPERSONA_ADMIN_TOKEN)
+  --site-secret <s>    Secret (32+ characters) the shop's backend signs shopper tokens with, for
+                       signed-in shoppers' cross-channel state (or env OMNIPERSONA_SITE_SECRET)
   -h, --help           Show this help
 
 Commands:
@@ -72,6 +74,7 @@ const FlagsSchema = v.object({
   'round-size': v.optional(Integer),
   'model-dim': v.optional(Integer),
   'admin-token': v.optional(v.string()),
+  'site-secret': v.optional(v.string()),
   help: v.optional(v.boolean()),
 });
 
@@ -122,6 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       'round-size': { type: 'string' },
       'model-dim': { type: 'string' },
       'admin-token': { type: 'string' },
+      'site-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
@@ -141,6 +145,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       roundSize: flags['round-size'],
       modelDim: flags['model-dim'],
       adminToken: flags['admin-token'] ?? io.env.OMNIPERSONA_ADMIN_TOKEN,
+      siteSecret: flags['site-secret'] ?? io.env.OMNIPERSONA_SITE_SECRET,
       logger: serverLogger(io),
     });
     if (items) {

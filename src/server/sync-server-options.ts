@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { formatIssues } from './format-issues.js';
+import { MIN_SITE_SECRET_LENGTH } from './shopper-token.js';
 import { isPostgresUrl } from './store/postgres-client.js';
 import type { SqlClient } from './store/sql-client.js';
 
@@ -40,6 +41,13 @@ export interface SyncServerOptions {
    * (or the CLI) can publish or export.
    */
   adminToken?: string;
+  /**
+   * The secret the shop's backend signs shopper tokens with (at least 32 characters; see
+   * `signShopperToken`). Without it the shopper routes answer 403: no cross-channel state.
+   */
+  siteSecret?: string;
+  /** Events kept per signed-in shopper, the most recent ones. @default 1000 */
+  maxShopperEvents?: number;
   /** Largest update payload accepted, in bytes. @default 16 MiB */
   maxUpdateBytes?: number;
   /** Largest model payload an operator may publish, in bytes. @default 512 MiB */
@@ -65,6 +73,7 @@ export const SYNC_SERVER_DEFAULTS = {
   maxModelBytes: 512 * MiB,
   maxCatalogBytes: 256 * MiB,
   maxUpdateNorm: 10,
+  maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
 
@@ -82,6 +91,16 @@ const OptionsSchema = v.object({
     SYNC_SERVER_DEFAULTS.modelDim,
   ),
   adminToken: v.optional(v.pipe(v.string(), v.minLength(8, 'Expected an admin token of at least 8 characters'))),
+  siteSecret: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(MIN_SITE_SECRET_LENGTH, `Expected a site secret of at least ${MIN_SITE_SECRET_LENGTH} characters`),
+    ),
+  ),
+  maxShopperEvents: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(50), v.maxValue(100_000)),
+    SYNC_SERVER_DEFAULTS.maxShopperEvents,
+  ),
   maxUpdateBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxUpdateBytes),
   maxModelBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxModelBytes),
   maxCatalogBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxCatalogBytes),

@@ -17,6 +17,7 @@ import { clipWeights } from './clip-weights.js';
 import { federatedAverage } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
+import { ShopperLog } from './shopper-log.js';
 import type { StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { parseUpdatePayload } from './update-payload.js';
@@ -49,12 +50,15 @@ const CACHED_FILES = 8;
 export class SyncService {
   readonly #store: SyncStore;
   readonly #options: ResolvedSyncServerOptions;
+  /** Signed-in shoppers' synced logs. */
+  readonly shoppers: ShopperLog;
   /** Weights of a version never change, so encoded files are cached by version and dtype. */
   readonly #files = new Map<string, WeightsFile>();
 
   constructor(store: SyncStore, options: ResolvedSyncServerOptions) {
     this.#store = store;
     this.#options = options;
+    this.shoppers = new ShopperLog(store, options.maxShopperEvents);
   }
 
   async catalog(): Promise<CatalogDocument> {

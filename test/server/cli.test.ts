@@ -67,6 +67,7 @@ describe('omnipersona-server CLI', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['stray'], /positional/],
     [['--round-size', '0', '--data-dir', 'memory://'], /roundSize/],
+    [['--site-secret', 'short', '--data-dir', 'memory://'], /siteSecret: Expected a site secret of at least 32/],
     [['--database', 'mysql://db/shop'], /database: Expected a postgres:\/\/ or postgresql:\/\/ URL/],
   ])('exits 2 with a clear message for bad flags %j', async (argv, message) => {
     const { io, err } = fakeIo();

@@ -58,4 +58,37 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
     expect(await store.currentCatalog()).toBeUndefined();
     expect((await store.currentModel())?.version).toBe(2);
   });
+
+  it('pages a shopper’s log by whole writes, and resumes from any version', async () => {
+    const event = (id: string, time: number) => ({
+      id,
+      type: 'view' as const,
+      time,
+      sessionId: 's',
+      channel: 'web',
+      item: { id: `sku-${id}` },
+    });
+    const versions: number[] = [];
+    for (const write of [0, 1, 2, 3]) {
+      const events = [0, 1, 2].map((i) => event(`${write}-${i}`, write * 10 + i));
+      versions.push((await store.appendShopperEvents('paged', events, 100)).version);
+    }
+    // Pages of at most 5 events: one write of 3 fits, a second would be cut, so it waits for the next page.
+    const first = await store.shopperEvents('paged', 0, 5);
+    expect(first.events.map((e) => e.id)).toEqual(['0-0', '0-1', '0-2']);
+    expect(first).toMatchObject({ version: versions[0], more: true });
+    const second = await store.shopperEvents('paged', first.version, 6);
+    expect(second.events.map((e) => e.id)).toEqual(['1-0', '1-1', '1-2', '2-0', '2-1', '2-2']);
+    expect(second).toMatchObject({ version: versions[2], more: true });
+    const last = await store.shopperEvents('paged', second.version, 6);
+    expect(last).toMatchObject({ version: versions[3], more: false });
+    expect(last.events.map((e) => e.id)).toEqual(['3-0', '3-1', '3-2']);
+    expect(await store.shopperEvents('paged', last.version, 6)).toEqual({
+      events: [],
+      version: versions[3],
+      more: false,
+    });
+    expect(await store.forgetShopper('paged')).toBe(true);
+    expect(await store.forgetShopper('paged')).toBe(false);
+  });
 });

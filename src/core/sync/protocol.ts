@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { CatalogItem } from '../catalog.js';
+import { TrackInputSchema } from '../event.js';
 import type { ModelConfig } from '../model/model-spec.js';
 import type { WireDtype } from './tensor-codec.js';
 
@@ -19,6 +20,18 @@ export const ROUTES = {
   /** `GET ${modelPrior}?dtype=F32|F16|I8` (operator token): the current model and catalog as a prior file. */
   modelPrior: '/v1/model/prior',
   updates: '/v1/updates',
+  /**
+   * The signed-in shopper's synced events, named by the shopper token (`Authorization: Bearer`):
+   * `GET ?after=<version>` reads, `POST` adds (`ShopperEventsBody`).
+   */
+  shopperEvents: '/v1/shopper/events',
+  /** `DELETE` (shopper token): forgets everything the server keeps about the shopper. */
+  shopper: '/v1/shopper',
+  /**
+   * `POST` (operator token): events from a channel without the SDK (an in-store POS, a call centre),
+   * for the shopper `:userId`; they reach the shopper's devices at their next sync.
+   */
+  channelEvents: '/v1/shoppers/:userId/events',
 } as const;
 
 /** Header carrying the operator token on administrative calls. */
@@ -117,3 +130,58 @@ export const UpdateReceiptSchema = v.object({
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+/** Events one request may carry, and one page of a read holds at most. */
+export const SHOPPER_EVENTS_PER_REQUEST = 500;
+
+const EventId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+const ChannelName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]{0,31}$/u, 'a lowercase channel name such as web, app or pos'));
+
+/**
+ * One event of a signed-in shopper as channels exchange it: what the device stored, without its page
+ * context or device id. The same log gives the same profile and history on every channel.
+ */
+export const SyncedEventSchema = v.intersect([
+  TrackInputSchema,
+  v.object({
+    id: EventId,
+    time: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
+    sessionId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+    channel: ChannelName,
+  }),
+]);
+export type SyncedEvent = v.InferOutput<typeof SyncedEventSchema>;
+
+/** The body of `POST /v1/shopper/events`, and of `POST /v1/shoppers/:userId/events`. */
+export const ShopperEventsBodySchema = v.object({
+  events: v.pipe(v.array(v.unknown()), v.maxLength(SHOPPER_EVENTS_PER_REQUEST)),
+});
+
+/** What a write of shopper events answers. */
+export interface ShopperEventsReceipt {
+  /** The shopper's log version after the write: every event up to it is stored. */
+  version: number;
+  /** Events stored by this write; the others were known already (same id). */
+  added: number;
+}
+
+export const ShopperEventsReceiptSchema = v.object({
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  added: v.pipe(v.number(), v.integer(), v.minValue(0)),
+}) satisfies v.GenericSchema<unknown, ShopperEventsReceipt>;
+
+/** What `GET /v1/shopper/events?after=N` answers: the events stored after version N, oldest first. */
+export interface ShopperEventsPage {
+  events: SyncedEvent[];
+  /** The version to ask `after` next time. */
+  version: number;
+  /** True when more events follow: ask again with `after=version`. */
+  more: boolean;
+}
+
+export const ShopperEventsPageSchema = v.object({
+  events: v.pipe(v.array(SyncedEventSchema), v.maxLength(SHOPPER_EVENTS_PER_REQUEST)),
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  more: v.boolean(),
+}) satisfies v.GenericSchema<unknown, ShopperEventsPage>;
+

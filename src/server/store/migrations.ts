@@ -29,6 +29,26 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     'CREATE INDEX omnipersona_pending_updates_base ON omnipersona_pending_updates (base_version)',
   ],
+  [
+    // A signed-in shopper's log version: each write that adds events takes the next number of one
+    // sequence, under the shopper row's lock, so a shopper's versions commit in order and a reader
+    // that asks "after N" misses nothing; after a forget, new versions still exceed old cursors.
+    'CREATE SEQUENCE omnipersona_shopper_versions AS integer',
+    `CREATE TABLE omnipersona_shoppers (
+      user_id text PRIMARY KEY,
+      version integer NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE omnipersona_shopper_events (
+      user_id text NOT NULL REFERENCES omnipersona_shoppers (user_id) ON DELETE CASCADE,
+      id text NOT NULL,
+      version integer NOT NULL,
+      time bigint NOT NULL,
+      event jsonb NOT NULL,
+      PRIMARY KEY (user_id, id)
+    )`,
+    'CREATE INDEX omnipersona_shopper_events_version ON omnipersona_shopper_events (user_id, version)',
+  ],
 ];
 
 /**

@@ -2,7 +2,12 @@ import type { CatalogItem } from '../../core/catalog.js';
 import { OmniPersonaError } from '../../core/errors.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
-import { MODEL_METADATA } from '../../core/sync/protocol.js';
+import {
+  MODEL_METADATA,
+  type ShopperEventsPage,
+  type ShopperEventsReceipt,
+  type SyncedEvent,
+} from '../../core/sync/protocol.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import { migrate, WRITE_LOCK_SQL } from './migrations.js';
 import { sha256Hex } from './sha256-hex.js';
@@ -142,6 +147,76 @@ export class SqlSyncStore implements SyncStore {
       });
       return { version: next.version, pending: 0 };
     });
+  }
+
+  appendShopperEvents(userId: string, events: readonly SyncedEvent[], keep: number): Promise<ShopperEventsReceipt> {
+    return this.#sql.transaction(async (tx) => {
+      // The shopper's row lock, not the store's write lock: shoppers never wait on a model round.
+      await tx.query('INSERT INTO omnipersona_shoppers (user_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING', [
+        userId,
+      ]);
+      const [row] = await tx.query<{ version: number }>(
+        'SELECT version FROM omnipersona_shoppers WHERE user_id = $1 FOR UPDATE',
+        [userId],
+      );
+      const current = row?.version ?? 0;
+      if (events.length === 0) return { version: current, added: 0 };
+      const [sequence] = await tx.query<{ next: number }>(
+        "SELECT nextval('omnipersona_shopper_versions')::integer AS next",
+      );
+      const next = sequence?.next ?? current + 1;
+      const added = await tx.query<{ id: string }>(
+        `INSERT INTO omnipersona_shopper_events (user_id, id, version, time, event)
+         SELECT $1, e->>'id', $2, (e->>'time')::bigint, e FROM jsonb_array_elements($3::jsonb) AS e
+         ON CONFLICT (user_id, id) DO NOTHING RETURNING id`,
+        [userId, next, JSON.stringify(events)],
+      );
+      if (added.length === 0) return { version: current, added: 0 };
+      await tx.query('UPDATE omnipersona_shoppers SET version = $2, updated_at = now() WHERE user_id = $1', [
+        userId,
+        next,
+      ]);
+      await tx.query(
+        `DELETE FROM omnipersona_shopper_events WHERE user_id = $1 AND id IN (
+           SELECT id FROM omnipersona_shopper_events WHERE user_id = $1 ORDER BY time DESC, id DESC OFFSET $2)`,
+        [userId, keep],
+      );
+      return { version: next, added: added.length };
+    });
+  }
+
+  async shopperEvents(userId: string, after: number, limit: number): Promise<ShopperEventsPage> {
+    // The version first: a write that commits between the two reads is read again next time, never missed.
+    const [shopper] = await this.#sql.query<{ version: number }>(
+      'SELECT version FROM omnipersona_shoppers WHERE user_id = $1',
+      [userId],
+    );
+    const rows = await this.#sql.query<{ version: number; event: SyncedEvent }>(
+      `SELECT version, event FROM omnipersona_shopper_events WHERE user_id = $1 AND version > $2
+       ORDER BY version, time, id LIMIT $3`,
+      [userId, after, limit + 1],
+    );
+    const more = rows.length > limit;
+    if (more) {
+      // Only whole versions: the last one may be cut short.
+      const cut = rows[limit]?.version ?? after;
+      while (rows.length > 0 && (rows.at(-1)?.version ?? 0) >= cut) rows.pop();
+      // A version over `limit` events cannot be written, but a page must still move forward.
+      if (rows.length === 0) throw new OmniPersonaError('INTERNAL', `Shopper log version ${cut} exceeds a page`);
+    }
+    const last = rows.at(-1)?.version ?? after;
+    return {
+      events: rows.map((row) => row.event),
+      version: more ? last : Math.max(last, shopper?.version ?? 0, after),
+      more,
+    };
+  }
+
+  async forgetShopper(userId: string): Promise<boolean> {
+    const rows = await this.#sql.query('DELETE FROM omnipersona_shoppers WHERE user_id = $1 RETURNING user_id', [
+      userId,
+    ]);
+    return rows.length > 0;
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { CatalogItem } from '../../core/catalog.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
+import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
 
 /** One published catalog. Versions start at 1 and only grow. */
 export interface CatalogRecord {
@@ -90,5 +91,18 @@ export interface SyncStore {
    * `NOT_FOUND` when it never existed.
    */
   submitUpdate(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome>;
+  /**
+   * Adds a signed-in shopper's events; known ids are skipped, so retries and concurrent writers
+   * from several channels are safe and all of them survive. When anything was added, the log takes
+   * the next version and keeps only its `keep` most recent events.
+   */
+  appendShopperEvents(userId: string, events: readonly SyncedEvent[], keep: number): Promise<ShopperEventsReceipt>;
+  /**
+   * The shopper's events stored after version `after`, oldest version first, at most `limit` of them
+   * and only whole versions (a write never holds more than `limit`).
+   */
+  shopperEvents(userId: string, after: number, limit: number): Promise<ShopperEventsPage>;
+  /** Deletes everything kept about the shopper; false when there was nothing. */
+  forgetShopper(userId: string): Promise<boolean>;
   close(): Promise<void>;
 }
