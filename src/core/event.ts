@@ -1,8 +1,11 @@
 import * as v from 'valibot';
 import { OmniPersonaError } from './errors.js';
 
-/** Where an event happened. Free-form beyond the well-known channels. */
+/** Where an event happened. Free-form beyond the well-known channels, within {@link CHANNEL_PATTERN}. */
 export type Channel = 'web' | 'app' | 'store' | 'pos' | (string & {});
+
+/** What a channel name may be: lowercase, starting with a letter, up to 32 characters (`web`, `kiosk-3`). */
+export const CHANNEL_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/u;
 
 const Id = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
 const Money = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e9));

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { CAPTURE_PARTS, type CaptureOptions, type CapturePartName } from '../browser/capture/index.js';
 import type { BrowserPersonalizerOptions } from '../browser/create-browser-personalizer.js';
 import { CONSENT_TIERS } from '../core/consent.js';
+import { CHANNEL_PATTERN } from '../core/event.js';
 import { resolveOptions } from '../core/personalizer/options.js';
 import { readInlineConfig } from './inline-config.js';
 
@@ -12,7 +13,7 @@ const JSON_OPTIONS = {
   site: v.pipe(v.string(), v.minLength(1)),
   endpoint: v.pipe(v.string(), v.minLength(1)),
   prior: v.pipe(v.string(), v.minLength(1)),
-  channel: v.pipe(v.string(), v.minLength(1)),
+  channel: v.pipe(v.string(), v.regex(CHANNEL_PATTERN, 'Expected a lowercase channel name such as web or kiosk-3')),
   consent: v.picklist(CONSENT_TIERS),
   backend: v.picklist(BACKENDS),
   trainAfterEvents: v.pipe(v.number(), v.integer(), v.minValue(0)),

@@ -1,6 +1,6 @@
 import type { ConsentTier } from '../consent.js';
 import { describeValue, OmniPersonaError } from '../errors.js';
-import type { Channel } from '../event.js';
+import { CHANNEL_PATTERN, type Channel } from '../event.js';
 import type { BackendPreference } from '../model/model-runtime.js';
 import type { WireDtype } from '../sync/tensor-codec.js';
 
@@ -126,7 +126,7 @@ const MINIMUM: Record<keyof CleaningOptions | keyof RetentionOptions, number> = 
 /**
  * Fills in the defaults.
  * @throws OmniPersonaError `INVALID_OPTIONS` when a cleaning or retention bound is not a number in range,
- * `weightsDtype` is not a wire dtype, or `prior` is not a URL string.
+ * `weightsDtype` is not a wire dtype, `channel` is not a channel name, or `prior` is not a URL string.
  */
 export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
   const resolved = {
@@ -139,6 +139,12 @@ export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
     throw new OmniPersonaError(
       'INVALID_OPTIONS',
       `weightsDtype must be 'F32', 'F16' or 'I8', received ${describeValue(resolved.weightsDtype)}`,
+    );
+  }
+  if (typeof resolved.channel !== 'string' || !CHANNEL_PATTERN.test(resolved.channel)) {
+    throw new OmniPersonaError(
+      'INVALID_OPTIONS',
+      `channel must be a lowercase name such as 'web', 'app' or 'kiosk-3', received ${describeValue(resolved.channel)}`,
     );
   }
   if (resolved.prior !== undefined && (typeof resolved.prior !== 'string' || resolved.prior.trim() === '')) {

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { CatalogItem } from '../catalog.js';
-import { TrackInputSchema } from '../event.js';
+import { CHANNEL_PATTERN, TrackInputSchema } from '../event.js';
 import type { ModelConfig } from '../model/model-spec.js';
 import type { WireDtype } from './tensor-codec.js';
 
@@ -135,7 +135,7 @@ export interface ErrorBody {
 export const SHOPPER_EVENTS_PER_REQUEST = 500;
 
 const EventId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
-const ChannelName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]{0,31}$/u, 'a lowercase channel name such as web, app or pos'));
+const ChannelName = v.pipe(v.string(), v.regex(CHANNEL_PATTERN, 'a lowercase channel name such as web, app or pos'));
 
 /**
  * One event of a signed-in shopper as channels exchange it: what the device stored, without its page
@@ -184,4 +184,3 @@ export const ShopperEventsPageSchema = v.object({
   version: v.pipe(v.number(), v.integer(), v.minValue(0)),
   more: v.boolean(),
 }) satisfies v.GenericSchema<unknown, ShopperEventsPage>;
-

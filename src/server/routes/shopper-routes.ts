@@ -1,6 +1,7 @@
 import { vValidator } from '@hono/valibot-validator';
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { CHANNEL_PATTERN } from '../../core/event.js';
 import { ROUTES, ShopperEventsBodySchema } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
 import { bodyLimit } from '../body-limit.js';
@@ -23,7 +24,7 @@ const AfterSchema = v.object({
 const UserIdSchema = v.object({ userId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
 
 const ChannelQuerySchema = v.object({
-  channel: v.optional(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]{0,31}$/u, 'Expected a channel name')), 'pos'),
+  channel: v.optional(v.pipe(v.string(), v.regex(CHANNEL_PATTERN, 'Expected a channel name')), 'pos'),
 });
 
 /**
