@@ -143,7 +143,12 @@ function install(): void {
       for (const waiting of kept) if (waiting.method === 'setConsent') consent = waiting.args[0];
       if (kept.length === 0 || (consent as ConsentTier) === 'none') localStorage.removeItem(keptKey);
       else {
-        const plain = kept.map(({ method, args, url }) => ({ method, args, url }));
+        // A sign-in's shopper token is a credential: it is not written to storage (the next page passes its own).
+        const plain = kept.map(({ method, args, url }) => ({
+          method,
+          args: method === 'identify' ? args.slice(0, 1) : args,
+          url,
+        }));
         localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), calls: plain }));
       }
     } catch {

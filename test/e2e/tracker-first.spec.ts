@@ -77,7 +77,7 @@ test('a page that goes away before its app module arrives leaves its tracking to
   await page.evaluate(
     ([a, b]) => {
       window.omnipersona?.('track', a);
-      void window.omnipersona?.identify?.('shopper-7');
+      void window.omnipersona?.identify?.('shopper-7', { token: 'shopper-token-7' });
       window.omnipersona?.('track', b);
     },
     [view('a'), view('b')],
@@ -87,6 +87,9 @@ test('a page that goes away before its app module arrives leaves its tracking to
   await openBlankPage(page, shop.url);
   const kept = await keptCalls(page);
   expect(Object.keys(kept)).toEqual([expect.stringMatching(/^omnipersona-calls:leaves-early:/u)]);
+  // The sign-in is kept, its shopper token (a credential) is not.
+  expect(JSON.stringify(kept)).toContain('shopper-7');
+  expect(JSON.stringify(kept)).not.toContain('shopper-token-7');
   expect(await readStoredEvents(page, 'leaves-early')).toEqual([]);
 
   await page.unrouteAll({ behavior: 'ignoreErrors' });

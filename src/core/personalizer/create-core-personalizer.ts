@@ -31,6 +31,7 @@ import { ModelManager } from './model-manager.js';
 import { type PersonalizerOptions, resolveOptions } from './options.js';
 import type { Personalizer, PersonalizerEvents, PersonalizerStatus, SyncReport } from './personalizer.js';
 import { createRecommend } from './recommend.js';
+import { ShopperSync, type ShopperSyncReport } from './shopper-sync.js';
 
 /** What a platform hands the core. */
 export interface PersonalizerPlatform {
@@ -102,6 +103,24 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     now: platform.now,
     report,
   });
+
+  /** Shopper tokens by user id, from `identify()` or the `shopperToken` option; memory only. */
+  const tokens = new Map<string, string>();
+  const shopperSync =
+    client &&
+    new ShopperSync({
+      client,
+      log: platform.log,
+      kv: platform.kv,
+      async token(userId, fresh) {
+        const known = tokens.get(userId);
+        if (known !== undefined && !fresh) return known;
+        const supplied = await config.shopperToken?.(userId);
+        if (typeof supplied === 'string' && supplied !== '') tokens.set(userId, supplied);
+        else tokens.delete(userId);
+        return tokens.get(userId);
+      },
+    });
 
   let newItemEvents = 0;
   let training: Promise<TrainReport | undefined> | undefined;
@@ -212,12 +231,15 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const at = platform.now();
     if (!client) return remember({ at, pulled: false, pushed: false, skipped: 'no-endpoint' });
     if (!consentAllows(consent, 'pull')) return remember({ at, pulled: false, pushed: false, skipped: 'consent' });
+    // The shopper's other channels first, so that a retraining on a new global model reads their events too.
+    const shopper = await syncShopper();
     const pulled = await model.pull();
     if (pulled) {
       emitter.emit('changed', { reason: 'pulled' });
       await train(false);
     }
     const result: SyncReport = { at, pulled, pushed: false };
+    if (shopper) result.shopper = shopper;
     if (consentAllows(consent, 'push-update')) {
       const update = await model.pendingUpdate();
       if (update) {
@@ -231,10 +253,40 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     return remember(result);
   }
 
+  /** Exchanges the signed-in shopper's events with their other channels, under consent `synced`. */
+  async function syncShopper(): Promise<ShopperSyncReport | undefined> {
+    if (!shopperSync || !consentAllows(consent, 'push-personal')) return undefined;
+    const events = await history();
+    const userId = recorder.userId;
+    if (userId === undefined) return undefined;
+    const report = await shopperSync.sync(userId, events);
+    if (report.pulled > 0) {
+      // They count towards the next training like events recorded here.
+      newItemEvents += report.pulled;
+      emitter.emit('changed', { reason: 'synced' });
+      scheduleTraining();
+    }
+    return report;
+  }
+
   function remember(result: SyncReport): SyncReport {
     lastSync = result;
     emitter.emit('synced', result);
     return result;
+  }
+
+  /**
+   * When `tier` (the consent in force until now) is `synced`, deletes the signed-in shopper's synced
+   * log on the server too. A failure is reported and does not stop the device from forgetting.
+   */
+  async function forgetOnServer(tier: ConsentTier): Promise<void> {
+    if (!shopperSync || !consentAllows(tier, 'push-personal')) return;
+    await recorder.flush();
+    const userId = recorder.userId;
+    if (userId === undefined) return;
+    await shopperSync
+      .forget(userId)
+      .catch((error: unknown) => report(error, 'Deleting the shopper’s synced events on the server failed'));
   }
 
   const recommend = createRecommend({
@@ -251,13 +303,21 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     catalog,
     reportError: report,
     track: (input) => recorder.track(input),
-    async identify(userId) {
+    async identify(userId, options) {
       if (userId !== undefined && (typeof userId !== 'string' || userId.trim() === '' || userId.length > 200)) {
         throw new OmniPersonaError(
           'INVALID_REQUEST',
           `identify() takes a user id (a non-empty string of at most 200 characters) or undefined to sign out; received ${describeValue(userId)}`,
         );
       }
+      const token = options?.token;
+      if (token !== undefined && (typeof token !== 'string' || token === '')) {
+        throw new OmniPersonaError(
+          'INVALID_REQUEST',
+          `identify()'s token must be a shopper token string, received ${describeValue(token)}`,
+        );
+      }
+      if (userId !== undefined && token !== undefined) tokens.set(userId, token);
       await recorder.identify(userId);
     },
     recommend,
@@ -277,6 +337,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     sync,
     async forget() {
       impressions.reset();
+      await forgetOnServer(consent);
       await recorder.forget();
       await training?.catch(() => undefined);
       await model.forget();
@@ -309,9 +370,13 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       return status;
     },
     async setConsent(tier) {
+      const before = consent;
       consent = capConsent(requireConsentTier(tier), cap);
-      if (consent === 'none') await personalizer.forget();
-      else recorder.warmUp();
+      if (consent === 'none') {
+        // Withdrawing every consent forgets the shopper, on the server too when it held their events.
+        await forgetOnServer(before);
+        await personalizer.forget();
+      } else recorder.warmUp();
     },
     on: (name, listener) => emitter.on(name, listener),
     flush: () => recorder.flush(),

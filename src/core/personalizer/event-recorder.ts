@@ -98,6 +98,11 @@ export class EventRecorder {
   }
 
   /** Events accepted but not yet written: waiting in the queue or in a write that has not settled. */
+  /** The signed-in user, as of the last write (after {@link history} or {@link flush}). */
+  get userId(): string | undefined {
+    return this.#identity.userId;
+  }
+
   get queued(): number {
     return countEvents(this.#queue) + this.#writing;
   }

@@ -35,6 +35,12 @@ export interface PersonalizerOptions {
   /** The channel this device is. @default 'web' */
   channel?: Channel;
   /**
+   * Gets a shopper token for the signed-in `userId` from the shop's backend, for the cross-channel
+   * sync of consent `synced` (see `identify()`); called when there is none yet and when the server
+   * refused the last one (expired). Return undefined when the shopper has none.
+   */
+  shopperToken?: (userId: string) => string | undefined | Promise<string | undefined>;
+  /**
    * What the shopper allows. Global Privacy Control and Do-Not-Track cap it at `on-device`.
    * @default 'on-device'
    */
@@ -83,9 +89,12 @@ export interface PersonalizerOptions {
   retention?: RetentionOptions;
 }
 
-export type ResolvedOptions = Required<Omit<PersonalizerOptions, 'endpoint' | 'prior' | 'cleaning' | 'retention'>> & {
+export type ResolvedOptions = Required<
+  Omit<PersonalizerOptions, 'endpoint' | 'prior' | 'shopperToken' | 'cleaning' | 'retention'>
+> & {
   endpoint?: string;
   prior?: string;
+  shopperToken?: PersonalizerOptions['shopperToken'];
   cleaning: Required<CleaningOptions>;
   retention: Required<RetentionOptions>;
 };
@@ -145,6 +154,12 @@ export function resolveOptions(options: PersonalizerOptions): ResolvedOptions {
     throw new OmniPersonaError(
       'INVALID_OPTIONS',
       `channel must be a lowercase name such as 'web', 'app' or 'kiosk-3', received ${describeValue(resolved.channel)}`,
+    );
+  }
+  if (resolved.shopperToken !== undefined && typeof resolved.shopperToken !== 'function') {
+    throw new OmniPersonaError(
+      'INVALID_OPTIONS',
+      `shopperToken must be a function of the user id, received ${describeValue(resolved.shopperToken)}`,
     );
   }
   if (resolved.prior !== undefined && (typeof resolved.prior !== 'string' || resolved.prior.trim() === '')) {

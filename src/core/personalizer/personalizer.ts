@@ -7,6 +7,7 @@ import type { Profile } from '../features/profile.js';
 import type { BackendName, TrainReport } from '../model/model-runtime.js';
 import type { Recommendation, RecommendRequest } from '../recommend-request.js';
 import type { UpdateReceipt } from '../sync/protocol.js';
+import type { ShopperSyncReport } from './shopper-sync.js';
 
 /** What `status()` reports. */
 export interface PersonalizerStatus {
@@ -51,6 +52,11 @@ export interface SyncReport {
   receipt?: UpdateReceipt;
   /** Why nothing was exchanged, when nothing was. */
   skipped?: 'no-endpoint' | 'consent';
+  /**
+   * The signed-in shopper's events exchanged with their other channels; present when consent is
+   * `synced` and a shopper is signed in.
+   */
+  shopper?: ShopperSyncReport;
 }
 
 /** Events a host can listen to with `on()`. */
@@ -63,10 +69,11 @@ export interface PersonalizerEvents extends Record<string, unknown> {
   /** An event was not stored: invalid, a duplicate, from automation, or not believable. */
   rejected: Rejection;
   /**
-   * Recommendations may have changed: the model trained, a new global model arrived, the device
-   * forgot the shopper, or another shopper signed in or out.
+   * Recommendations may have changed: the model trained, a new global model arrived, events from
+   * the shopper's other channels arrived (`synced`), the device forgot the shopper, or another
+   * shopper signed in or out.
    */
-  changed: { reason: 'trained' | 'pulled' | 'forgotten' | 'identity' };
+  changed: { reason: 'trained' | 'pulled' | 'synced' | 'forgotten' | 'identity' };
 }
 
 /**
@@ -95,10 +102,16 @@ export interface Personalizer {
    * shapes what the device shows (until they sign in again). Calling it with `undefined` while no
    * one is signed in does nothing, so `identify(currentUser?.id)` on every page is safe.
    * Takes effect in call order with `track()`.
-   * @throws OmniPersonaError `INVALID_REQUEST` when `userId` is not a non-empty string of at most 200 characters.
+   *
+   * `token` is the shopper token the shop's backend signed for this user (`signShopperToken` in
+   * `omnipersona/server`): with consent `synced`, `sync()` uses it to exchange the shopper's events
+   * with their other channels. It is kept in memory only; the `shopperToken` option can supply one
+   * instead, and a fresh one when it expires.
+   * @throws OmniPersonaError `INVALID_REQUEST` when `userId` is not a non-empty string of at most 200
+   * characters, or `token` is not a non-empty string.
    * @example
    * ```ts
-   * await op.identify('user-42'); // after sign-in
+   * await op.identify('user-42', { token }); // after sign-in
    * await op.identify(undefined); // after sign-out
    * ```
    */

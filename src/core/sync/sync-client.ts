@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Transport, TransportRequest, TransportResponse } from '../adapters.js';
-import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
+import { OmniPersonaError, type OmniPersonaErrorCode, toOmniPersonaError } from '../errors.js';
 import type { WeightSet } from '../model/weights.js';
 import {
   type CatalogDocument,
@@ -8,6 +8,11 @@ import {
   type ModelManifest,
   ModelManifestSchema,
   ROUTES,
+  type ShopperEventsPage,
+  ShopperEventsPageSchema,
+  type ShopperEventsReceipt,
+  ShopperEventsReceiptSchema,
+  type SyncedEvent,
   UPDATE_METADATA,
   type UpdateReceipt,
   UpdateReceiptSchema,
@@ -58,6 +63,32 @@ export class SyncClient {
     return parseJson(response, UpdateReceiptSchema, 'update receipt');
   }
 
+  /** Adds events to the signed-in shopper's synced log (at most `SHOPPER_EVENTS_PER_REQUEST`). */
+  async pushShopperEvents(token: string, events: readonly SyncedEvent[]): Promise<ShopperEventsReceipt> {
+    const response = await this.#send({
+      method: 'POST',
+      path: ROUTES.shopperEvents,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    return parseJson(response, ShopperEventsReceiptSchema, 'shopper events receipt');
+  }
+
+  /** The signed-in shopper's synced events stored after version `after`, one page. */
+  async shopperEvents(token: string, after: number): Promise<ShopperEventsPage> {
+    const response = await this.#send({
+      method: 'GET',
+      path: `${ROUTES.shopperEvents}?after=${after}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return parseJson(response, ShopperEventsPageSchema, 'shopper events');
+  }
+
+  /** Deletes the signed-in shopper's synced log on the server. */
+  async forgetShopper(token: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: ROUTES.shopper, headers: { authorization: `Bearer ${token}` } });
+  }
+
   async #send(request: TransportRequest, allowed: number[] = []): Promise<TransportResponse> {
     let response: TransportResponse;
     try {
@@ -67,10 +98,17 @@ export class SyncClient {
     }
     if (response.status < 400 || allowed.includes(response.status)) return response;
     const detail = errorDetail(response);
-    const code = response.status === 409 ? 'STALE_UPDATE' : 'SERVER';
+    const code = STATUS_CODES[response.status] ?? 'SERVER';
     throw new OmniPersonaError(code, `${request.method} ${request.path} answered ${response.status}: ${detail}`);
   }
 }
+
+/** Answers the SDK tells apart; every other failure is `SERVER`. */
+const STATUS_CODES: Partial<Record<number, OmniPersonaErrorCode>> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  409: 'STALE_UPDATE',
+};
 
 function parseJson<T>(response: TransportResponse, schema: v.GenericSchema<unknown, T>, what: string): T {
   let json: unknown;

@@ -1,0 +1,147 @@
+import type { EventLog, KeyValueStore } from '../adapters.js';
+import { OmniPersonaError } from '../errors.js';
+import type { TrackedEvent } from '../event.js';
+import { SHOPPER_EVENTS_PER_REQUEST, type SyncedEvent } from '../sync/protocol.js';
+import type { SyncClient } from '../sync/sync-client.js';
+
+/** The anonymous id of events that came from the shopper's other channels, not from this device. */
+export const SYNCED_ANONYMOUS_ID = 'synced';
+
+const STATE_KEY = 'shopper-sync';
+
+/**
+ * Events recorded this long before the newest one pushed are offered again (the server skips the
+ * ids it has), so that one tracked late, with an earlier time, is not left behind.
+ */
+const PUSH_OVERLAP_MS = 10 * 60_000;
+
+/** What this device has exchanged with the server for the signed-in shopper, as stored. */
+interface ShopperSyncState {
+  userId: string;
+  /** The server log version read up to. */
+  version: number;
+  /** The newest time among the events pushed. */
+  pushedUntil: number;
+  /** Id and time of the events pushed within {@link PUSH_OVERLAP_MS} of `pushedUntil`: not offered again. */
+  recent: Array<[id: string, time: number]>;
+}
+
+/** What one exchange did. */
+export interface ShopperSyncReport {
+  /** Events this device sent that the server did not have. */
+  pushed: number;
+  /** Events from the shopper's other channels stored on this device. */
+  pulled: number;
+  /** The shopper's log version on the server after the exchange. */
+  version: number;
+}
+
+export interface ShopperSyncDeps {
+  client: SyncClient;
+  log: EventLog;
+  kv: KeyValueStore;
+  /**
+   * The shopper token for `userId` (see `signShopperToken` on the server), or undefined when the
+   * host has none; `fresh` asks for a new one after the server refused the last.
+   */
+  token(userId: string, fresh: boolean): Promise<string | undefined>;
+}
+
+/**
+ * Keeps a signed-in shopper's event log the same on every channel: sends the events this device
+ * recorded for them and stores the ones the shopper's other channels (and the shop's POS) sent, so
+ * that the profile, the history the model reads and the exclusions (bought, in the cart) agree
+ * everywhere. Runs only when the caller has checked consent (`synced`) and a user is signed in.
+ */
+export class ShopperSync {
+  readonly #deps: ShopperSyncDeps;
+
+  constructor(deps: ShopperSyncDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Pushes the shopper's new events from `history` (their log on this device), then stores what the
+   * server has from elsewhere.
+   * @throws OmniPersonaError `UNAUTHORIZED` when there is no token or the server refuses it twice;
+   * `NETWORK` or `SERVER` when the exchange fails (nothing is lost: the next sync resends).
+   */
+  async sync(userId: string, history: readonly TrackedEvent[]): Promise<ShopperSyncReport> {
+    const stored = await this.#deps.kv.get<ShopperSyncState>(STATE_KEY);
+    const state: ShopperSyncState =
+      stored?.userId === userId ? stored : { userId, version: 0, pushedUntil: 0, recent: [] };
+    const report: ShopperSyncReport = { pushed: 0, pulled: 0, version: state.version };
+
+    const recent = new Set(state.recent.map(([id]) => id));
+    const outgoing = history.filter(
+      (event) =>
+        event.anonymousId !== SYNCED_ANONYMOUS_ID &&
+        event.time >= state.pushedUntil - PUSH_OVERLAP_MS &&
+        !recent.has(event.id),
+    );
+    for (let start = 0; start < outgoing.length; start += SHOPPER_EVENTS_PER_REQUEST) {
+      const chunk = outgoing.slice(start, start + SHOPPER_EVENTS_PER_REQUEST);
+      const receipt = await this.#authorized(userId, (token) =>
+        this.#deps.client.pushShopperEvents(token, chunk.map(toSyncedEvent)),
+      );
+      report.pushed += receipt.added;
+      advance(state, chunk);
+      // Saved per chunk: a failure later resends only what did not get through.
+      await this.#deps.kv.set(STATE_KEY, state);
+    }
+
+    for (;;) {
+      const page = await this.#authorized(userId, (token) => this.#deps.client.shopperEvents(token, state.version));
+      if (page.events.length > 0) {
+        const events = page.events.map((event) => fromSyncedEvent(event, userId));
+        report.pulled += (await this.#deps.log.append(events)).written;
+      }
+      state.version = page.version;
+      await this.#deps.kv.set(STATE_KEY, state);
+      if (!page.more) break;
+    }
+    report.version = state.version;
+    return report;
+  }
+
+  /** Deletes the shopper's synced log on the server. */
+  async forget(userId: string): Promise<void> {
+    await this.#authorized(userId, (token) => this.#deps.client.forgetShopper(token));
+  }
+
+  /** Runs `call` with the shopper's token, and once more with a fresh one when the server refuses it. */
+  async #authorized<T>(userId: string, call: (token: string) => Promise<T>): Promise<T> {
+    for (const fresh of [false, true]) {
+      const token = await this.#deps.token(userId, fresh);
+      if (token === undefined) break;
+      try {
+        return await call(token);
+      } catch (error) {
+        if (!(error instanceof OmniPersonaError && error.code === 'UNAUTHORIZED') || fresh) throw error;
+      }
+    }
+    throw new OmniPersonaError(
+      'UNAUTHORIZED',
+      `No shopper token for the signed-in user: pass one to identify(userId, { token }) or set the shopperToken option`,
+    );
+  }
+}
+
+/** Moves the push watermark past `events`. */
+function advance(state: ShopperSyncState, events: readonly TrackedEvent[]): void {
+  for (const event of events) state.pushedUntil = Math.max(state.pushedUntil, event.time);
+  const since = state.pushedUntil - PUSH_OVERLAP_MS;
+  const pushed = [...state.recent, ...events.map((event): [string, number] => [event.id, event.time])];
+  state.recent = pushed.filter(([, time]) => time >= since);
+}
+
+/** What leaves the device: the event without its page context and device identity. */
+function toSyncedEvent(event: TrackedEvent): SyncedEvent {
+  const { anonymousId: _device, userId: _user, context: _page, ...synced } = event;
+  return synced as SyncedEvent;
+}
+
+/** A pulled event as this device stores it: the shopper's, from no anonymous id of this device. */
+function fromSyncedEvent(event: SyncedEvent, userId: string): TrackedEvent {
+  return { ...event, anonymousId: SYNCED_ANONYMOUS_ID, userId } as TrackedEvent;
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFetchTransport } from '../../src/browser/fetch-transport.js';
+import type { Transport } from '../../src/core/adapters.js';
+import type { ConsentTier } from '../../src/core/consent.js';
+import type { PersonalizerOptions } from '../../src/core/personalizer/options.js';
+import { SYNCED_ANONYMOUS_ID } from '../../src/core/personalizer/shopper-sync.js';
+import { signShopperToken } from '../../src/server/index.js';
+import { ArithmeticRuntime } from '../unit/core/arithmetic-runtime.js';
+import { type Harness, item, setupPersonalizer } from '../unit/core/setup-personalizer.js';
+import { ADMIN_TOKEN, type Running, startServer } from './helpers.js';
+
+const SECRET = 'cross-channel-site-secret-of-32-chars!';
+
+/** Requests a device sent, by method and path without the query. */
+type Sent = string[];
+
+describe('one signed-in shopper on two channels, through the real server', () => {
+  let running: Running;
+  const catalog = [
+    ...['a', 'b', 'c', 'd'].map((id) => item(`coffee-${id}`, 'Coffee', 8)),
+    ...['a', 'b', 'c', 'd'].map((id) => item(`tea-${id}`, 'Tea', 6)),
+  ];
+  beforeAll(async () => {
+    running = await startServer({ siteSecret: SECRET, adminToken: ADMIN_TOKEN, modelDim: 4 });
+    await running.server.importCatalog(catalog);
+  });
+  afterAll(() => running.stop());
+
+  let devices = 0;
+  /** A device of `channel`: the core over memory storage, talking to the server over HTTP. */
+  function device(channel: string, consent: ConsentTier, options: PersonalizerOptions = {}) {
+    const sent: Sent = [];
+    const http = createFetchTransport(running.url);
+    const transport: Transport = {
+      request(request) {
+        sent.push(`${request.method} ${request.path.split('?')[0]}`);
+        return http.request(request);
+      },
+    };
+    const runtime = new ArithmeticRuntime();
+    // Event ids are random on a real device; here each device numbers its own.
+    const prefix = `${channel}-${++devices}`;
+    let ids = 0;
+    const harness: Harness = setupPersonalizer(
+      { channel, consent, endpoint: running.url, ...options },
+      { transport, loadRuntime: async () => runtime, randomId: () => `${prefix}-${++ids}` },
+    );
+    return { ...harness, sent };
+  }
+
+  const view = (harness: Harness, id: string) => {
+    harness.advance(60_000);
+    harness.personalizer.track({ type: 'view', item: catalog.find((entry) => entry.id === id) ?? item(id) });
+  };
+
+  it('shows the same profile and history on both after one sync each, and a POS purchase on both', async () => {
+    const token = await signShopperToken(SECRET, 'ana');
+    const web = device('web', 'synced');
+    const app = device('app', 'synced');
+    app.advance(30 * 60_000);
+    await web.personalizer.identify('ana', { token });
+    await app.personalizer.identify('ana', { token });
+    for (const id of ['coffee-a', 'coffee-b', 'tea-a']) view(web, id);
+    view(app, 'coffee-c');
+
+    const first = await web.personalizer.sync();
+    expect(first.shopper).toMatchObject({ pushed: 3, pulled: 0 });
+    const second = await app.personalizer.sync();
+    expect(second.shopper).toMatchObject({ pushed: 1, pulled: 3 });
+    const third = await web.personalizer.sync();
+    expect(third.shopper).toMatchObject({ pushed: 0, pulled: 1 });
+
+    // Read at the same moment: recency and propensity depend on the time.
+    const later = Math.max(web.now(), app.now());
+    web.advance(later - web.now());
+    app.advance(later - app.now());
+    const [webProfile, appProfile] = await Promise.all([web.personalizer.profile(), app.personalizer.profile()]);
+    expect(webProfile.events).toBe(4);
+    expect(appProfile).toEqual(webProfile);
+    expect(webProfile.channels).toEqual({ web: 0.75, app: 0.25 });
+    const viewed = async (harness: Harness) =>
+      (await harness.personalizer.recommend({ kind: 'recently-viewed', count: 10 })).map((pick) => pick.item.id);
+    expect(await viewed(app)).toEqual(await viewed(web));
+    expect(await viewed(app)).toEqual(['coffee-c', 'tea-a', 'coffee-b', 'coffee-a']);
+
+    // The till posts a purchase through the shop's backend; both channels see it at their next sync.
+    const purchase = {
+      id: 'till-1',
+      type: 'purchase',
+      time: web.now() + 3_600_000,
+      orderId: 'till-1',
+      items: [{ item: { id: 'tea-b' }, quantity: 1 }],
+    };
+    const posted = await fetch(`${running.url}/v1/shoppers/ana/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [purchase] }),
+    });
+    expect(posted.status).toBe(200);
+    for (const harness of [web, app]) {
+      expect((await harness.personalizer.sync()).shopper?.pulled).toBe(1);
+      const picks = await harness.personalizer.recommend({ kind: 'for-you', count: 10 });
+      expect(picks.map((pick) => pick.item.id)).not.toContain('tea-b');
+      expect((await harness.personalizer.profile()).counts.purchase).toBe(1);
+    }
+    const stored = await app.log.list();
+    expect(stored.find((event) => event.id === 'till-1')).toMatchObject({
+      anonymousId: SYNCED_ANONYMOUS_ID,
+      userId: 'ana',
+      channel: 'pos',
+    });
+    expect([...web.errors, ...app.errors]).toEqual([]);
+  });
+
+  it('sends nothing about the shopper below consent synced, or when no one is signed in', async () => {
+    const token = await signShopperToken(SECRET, 'ben');
+    const federated = device('web', 'federated');
+    await federated.personalizer.identify('ben', { token });
+    view(federated, 'coffee-a');
+    const report = await federated.personalizer.sync();
+    expect(report.shopper).toBeUndefined();
+    const anonymous = device('web', 'synced');
+    view(anonymous, 'coffee-a');
+    expect((await anonymous.personalizer.sync()).shopper).toBeUndefined();
+    for (const sent of [federated.sent, anonymous.sent]) {
+      expect(sent.filter((line) => line.includes('/v1/shopper'))).toEqual([]);
+    }
+  });
+
+  it('asks the shopperToken option again when the server refuses an expired token', async () => {
+    const expired = await signShopperToken(SECRET, 'cleo', { now: Date.now() - 3 * 86_400_000 });
+    const asked: string[] = [];
+    const phone = device('app', 'synced', {
+      shopperToken: async (userId) => {
+        asked.push(userId);
+        return signShopperToken(SECRET, userId);
+      },
+    });
+    await phone.personalizer.identify('cleo', { token: expired });
+    view(phone, 'tea-c');
+    expect((await phone.personalizer.sync()).shopper).toMatchObject({ pushed: 1 });
+    expect(asked).toEqual(['cleo']);
+
+    const tokenless = device('web', 'synced');
+    await tokenless.personalizer.identify('cleo');
+    await expect(tokenless.personalizer.sync()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('forget() deletes the shopper’s synced events on the server too', async () => {
+    const token = await signShopperToken(SECRET, 'dora');
+    const web = device('web', 'synced');
+    await web.personalizer.identify('dora', { token });
+    view(web, 'coffee-d');
+    await web.personalizer.sync();
+    await web.personalizer.forget();
+    expect(web.sent).toContain('DELETE /v1/shopper');
+
+    const read = await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await read.json()) as { events: unknown[] }).events).toEqual([]);
+  });
+});
