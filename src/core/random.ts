@@ -13,6 +13,18 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * A 31-bit seed from a list of integers (FNV-1a over their 32-bit words): equal lists give equal
+ * seeds on every platform.
+ */
+export function seedOf(values: Iterable<number>): number {
+  let hash = 0x811c9dc5;
+  for (const value of values) {
+    hash = Math.imul(hash ^ (value | 0), 0x01000193) >>> 0;
+  }
+  return (hash >>> 1) + 1;
+}
+
 /** Standard normal samples from a uniform source (Box–Muller). */
 export function gaussian(random: () => number): number {
   const u = Math.max(random(), Number.MIN_VALUE);

@@ -88,7 +88,8 @@ export class TfjsModelRuntime implements ModelRuntime {
   train(examples: TrainingExample[], options?: TrainOptions): Promise<TrainReport> {
     return this.#serial('TRAINING_FAILED', 'Training failed', async () => {
       const started = performance.now();
-      const seed = ++this.#trainCalls;
+      this.#trainCalls++;
+      const seed = options?.seed ?? this.#trainCalls;
       const { result, weights } = await this.#withFailover(async () => {
         const model = this.#model();
         const result = await trainModel(model, examples, options, seed);

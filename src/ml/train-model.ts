@@ -5,7 +5,7 @@ import { seededRandom } from '../core/random.js';
 import { checkExample, type RecommenderModel, type StepOptions } from './recommender-model.js';
 
 /** Defaults of {@link TrainOptions}, kept in one place. */
-export const TRAIN_DEFAULTS: Required<TrainOptions> = {
+export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   epochs: 5,
   learningRate: 0.002,
   adamEpsilon: 1e-7,

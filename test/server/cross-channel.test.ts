@@ -45,7 +45,7 @@ describe('one signed-in shopper on two channels, through the real server', () =>
       { channel, consent, endpoint: running.url, ...options },
       { transport, loadRuntime: async () => runtime, randomId: () => `${prefix}-${++ids}` },
     );
-    return { ...harness, sent };
+    return { ...harness, sent, runtime };
   }
 
   const view = (harness: Harness, id: string) => {
@@ -82,6 +82,13 @@ describe('one signed-in shopper on two channels, through the real server', () =>
       (await harness.personalizer.recommend({ kind: 'recently-viewed', count: 10 })).map((pick) => pick.item.id);
     expect(await viewed(app)).toEqual(await viewed(web));
     expect(await viewed(app)).toEqual(['coffee-c', 'tea-a', 'coffee-b', 'coffee-a']);
+
+    // One global version and one log: both fine-tune with the same seed, so their models agree.
+    await Promise.all([web.personalizer.train(), app.personalizer.train()]);
+    const fineTuneSeed = (runtime: ArithmeticRuntime) =>
+      runtime.trainedWith.filter((options) => options.keepShare !== undefined).at(-1)?.seed;
+    expect(fineTuneSeed(web.runtime)).toEqual(expect.any(Number));
+    expect(fineTuneSeed(app.runtime)).toBe(fineTuneSeed(web.runtime));
 
     // The till posts a purchase through the shop's backend; both channels see it at their next sync.
     const purchase = {

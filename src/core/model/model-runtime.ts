@@ -61,6 +61,12 @@ export interface TrainOptions {
    * keep: the whole change stays. @default 1
    */
   keepShare?: number;
+  /**
+   * Seeds the shuffle and the dropout masks: the same starting weights, examples and seed give the
+   * same weights on one backend, so two channels fine-tuning one shopper's log from one global
+   * version agree. @default a new seed at each call
+   */
+  seed?: number;
 }
 
 /**

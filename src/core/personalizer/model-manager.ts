@@ -10,6 +10,7 @@ import {
 } from '../model/model-runtime.js';
 import { withItemRows } from '../model/model-spec.js';
 import type { WeightSet } from '../model/weights.js';
+import { seedOf } from '../random.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
@@ -147,7 +148,9 @@ export class ModelManager {
       const left = Math.max(0, timeBudgetMs - (this.#deps.now() - started));
       const report = await runtime.train(
         examples,
-        fromGlobal ? { ...FINE_TUNE, timeBudgetMs: left } : { timeBudgetMs: left },
+        fromGlobal
+          ? { ...FINE_TUNE, timeBudgetMs: left, seed: fineTuneSeed(examples, state.version) }
+          : { timeBudgetMs: left },
       );
       const weights = await runtime.weights();
       if (fromGlobal) {
@@ -324,4 +327,21 @@ export class ModelManager {
     if (!this.#state) throw new OmniPersonaError('MODEL_UNAVAILABLE', 'The model is not loaded');
     return this.#state;
   }
+}
+
+/**
+ * The fine-tune's seed, from what it learns from: one global version and one log give one personal
+ * model, on whichever of the shopper's channels it is trained.
+ */
+function fineTuneSeed(examples: readonly TrainingExample[], version: number): number {
+  return seedOf(
+    (function* () {
+      yield version;
+      for (const example of examples) {
+        yield example.target;
+        yield* example.history.items;
+        yield* example.history.signals;
+      }
+    })(),
+  );
 }
