@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Starts the demo: one sync server (embedded database) that also serves the shop's pages and the
 // built SDK, on one origin. Run `npm run demo`; it builds first.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +14,25 @@ const root = join(here, '..');
 
 /**
  * Starts the demo server. A fresh data folder is seeded with the demo catalog; the server then
- * builds the initial global model from it.
- * @param {{ port?: number, host?: string, dataDir?: string, roundSize?: number }} options
+ * builds the initial global model from it. The site secret (for shopper tokens) and the admin token
+ * are new at each start unless given.
+ * @param {{ port?: number, host?: string, dataDir?: string, roundSize?: number, siteSecret?: string, adminToken?: string }} options
  */
 export async function startDemo({
   port = 8787,
   host = '127.0.0.1',
   dataDir = join(root, '.omnipersona/demo'),
   roundSize = 1,
+  siteSecret = randomBytes(32).toString('base64url'),
+  adminToken = randomBytes(24).toString('base64url'),
 } = {}) {
-  const server = await createSyncServer({ dataDir, roundSize, logger: { info() {}, error: console.error } });
+  const server = await createSyncServer({
+    dataDir,
+    roundSize,
+    siteSecret,
+    adminToken,
+    logger: { info() {}, error: console.error },
+  });
   // serveStatic resolves `root` against the working directory.
   const fromCwd = (path) => relative(process.cwd(), path) || '.';
   server.app.use(
@@ -37,6 +47,8 @@ export async function startDemo({
   const listener = await server.listen({ port, host });
   return {
     url: listener.url,
+    siteSecret,
+    adminToken,
     async close() {
       await server.close();
     },

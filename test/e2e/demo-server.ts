@@ -5,6 +5,8 @@ import { test as base } from '@playwright/test';
 
 interface Demo {
   url: string;
+  siteSecret: string;
+  adminToken: string;
   close(): Promise<void>;
 }
 
@@ -17,11 +19,14 @@ interface Fixtures {
    * `'automation'` leaves the browser as Playwright starts it.
    */
   presentAs: 'shopper' | 'automation';
+  /** Updates per federated round on the demo server: 1 (the demo's) makes every update a new version. */
+  roundSize: number;
 }
 
 /** Each test gets its own demo server (built files, fresh embedded database) on a free port. */
 export const test = base.extend<Fixtures>({
   presentAs: ['shopper', { option: true }],
+  roundSize: [1, { option: true }],
   userAgent: async ({ browser, presentAs }, use) => {
     // The desktop Chrome user agent of this very browser, without the headless marker.
     const major = browser.version().split('.')[0];
@@ -39,10 +44,9 @@ export const test = base.extend<Fixtures>({
     }
     await use(context);
   },
-  // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature.
-  demo: async ({}, use) => {
+  demo: async ({ roundSize }, use) => {
     const { startDemo } = await import('../../demo/serve.mjs');
-    const demo = await startDemo({ port: 0, dataDir: mkdtempSync(join(tmpdir(), 'omnipersona-e2e-')) });
+    const demo = await startDemo({ port: 0, roundSize, dataDir: mkdtempSync(join(tmpdir(), 'omnipersona-e2e-')) });
     await use(demo);
     await demo.close();
   },
