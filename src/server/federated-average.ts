@@ -1,5 +1,6 @@
 import { OmniPersonaError } from '../core/errors.js';
-import type { WeightSet } from '../core/model/weights.js';
+import { clipWeights, type WeightSet } from '../core/model/weights.js';
+import { gaussian } from '../core/random.js';
 
 /** One device's contribution to a round. */
 export interface WeightedDelta {
@@ -119,4 +120,55 @@ export function federatedAverage(base: WeightSet, updates: readonly WeightedDelt
     result[name] = { shape: [...tensor.shape], data: tensor.data.map((value, i) => value + (step[i] as number)) };
   }
   return result;
+}
+
+/** How {@link privateAverage} protects a round. */
+export interface PrivateAverageOptions {
+  /** Each update is scaled down to this L2 norm first. */
+  clipNorm: number;
+  /** The sum gets Gaussian noise of standard deviation `noiseMultiplier × clipNorm` on every value. */
+  noiseMultiplier: number;
+  /** Uniform samples in [0, 1); a cryptographic source by default. */
+  random?: () => number;
+}
+
+/**
+ * DP-FedAvg's aggregate (McMahan et al., 2018): `base + (Σ clip(Δᵢ) + N(0, (z·C)²)) / K` over the
+ * round's K updates. Every update weighs the same, whatever its example count, so that one shopper
+ * moves the sum by at most C: the Gaussian mechanism that `privacy-accountant.ts` accounts for.
+ * Row lists are ignored: every update is read as dense.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` when a delta lacks a tensor of `base` or has another size.
+ */
+export function privateAverage(
+  base: WeightSet,
+  updates: readonly WeightedDelta[],
+  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateAverageOptions,
+): WeightSet {
+  if (updates.length === 0) return base;
+  const average = new DeltaAverage(base);
+  for (const update of updates) average.add({ delta: clipWeights(update.delta, clipNorm).weights, examples: 1 });
+  const mean = average.mean() as WeightSet;
+  const deviation = (noiseMultiplier * clipNorm) / updates.length;
+  const result: WeightSet = {};
+  for (const [name, tensor] of Object.entries(base)) {
+    const step = (mean[name] as WeightSet[string]).data;
+    result[name] = {
+      shape: [...tensor.shape],
+      data: tensor.data.map((value, i) => value + (step[i] as number) + deviation * gaussian(random)),
+    };
+  }
+  return result;
+}
+
+/** Uniform samples in [0, 1) from the platform's cryptographic generator, drawn in blocks. */
+function secureRandom(): () => number {
+  const block = new Uint32Array(4096);
+  let next = block.length;
+  return () => {
+    if (next === block.length) {
+      crypto.getRandomValues(block);
+      next = 0;
+    }
+    return (block[next++] as number) / 4294967296;
+  };
 }

@@ -46,6 +46,10 @@ Options:
   --catalog <file>     Catalog feed to import at start: JSON array, {"items": [...]}, JSONL, or CSV
   --round-size <n>     Updates per aggregation round (default ${SYNC_SERVER_DEFAULTS.roundSize})
   --model-dim <n>      Embedding width of a new model (default ${SYNC_SERVER_DEFAULTS.modelDim})
+  --clip-norm <x>      Every update is scaled down to this L2 norm (default ${SYNC_SERVER_DEFAULTS.maxUpdateNorm})
+  --noise-multiplier <z>
+                       DP-FedAvg: Gaussian noise of z × clip norm on each round's sum, updates
+                       weighed alike; the manifest reports the ε spent (default 0: off)
   --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model, GET /v1/model/prior and
                        POST /v1/shoppers/:userId/events (or env OMNIPERSONA_ADMIN_TOKEN)
   --site-secret <s>    Secret (32+ characters) the shop's backend signs shopper tokens with, for
@@ -65,6 +69,12 @@ Commands:
 
 const Integer = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(9), v.transform(Number));
 
+const Decimal = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,6}(\.\d{1,9})?$/u, 'Expected a non-negative number'),
+  v.transform(Number),
+);
+
 const FlagsSchema = v.object({
   port: v.optional(v.pipe(Integer, v.maxValue(65_535))),
   host: v.optional(v.pipe(v.string(), v.minLength(1))),
@@ -73,6 +83,8 @@ const FlagsSchema = v.object({
   catalog: v.optional(v.pipe(v.string(), v.minLength(1))),
   'round-size': v.optional(Integer),
   'model-dim': v.optional(Integer),
+  'clip-norm': v.optional(Decimal),
+  'noise-multiplier': v.optional(Decimal),
   'admin-token': v.optional(v.string()),
   'site-secret': v.optional(v.string()),
   help: v.optional(v.boolean()),
@@ -124,6 +136,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       catalog: { type: 'string' },
       'round-size': { type: 'string' },
       'model-dim': { type: 'string' },
+      'clip-norm': { type: 'string' },
+      'noise-multiplier': { type: 'string' },
       'admin-token': { type: 'string' },
       'site-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -144,6 +158,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       database: flags.database ?? io.env.OMNIPERSONA_DATABASE_URL,
       roundSize: flags['round-size'],
       modelDim: flags['model-dim'],
+      maxUpdateNorm: flags['clip-norm'],
+      noiseMultiplier: flags['noise-multiplier'],
       adminToken: flags['admin-token'] ?? io.env.OMNIPERSONA_ADMIN_TOKEN,
       siteSecret: flags['site-secret'] ?? io.env.OMNIPERSONA_SITE_SECRET,
       logger: serverLogger(io),

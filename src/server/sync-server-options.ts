@@ -54,8 +54,21 @@ export interface SyncServerOptions {
   maxModelBytes?: number;
   /** Largest catalog document an operator may publish, in bytes. @default 256 MiB */
   maxCatalogBytes?: number;
-  /** Updates whose L2 norm exceeds this are scaled down to it, bounding any one device's influence. @default 10 */
+  /**
+   * Updates whose L2 norm exceeds this are scaled down to it, bounding any one device's influence:
+   * DP-FedAvg's clip norm C. Devices read it from the manifest and clip theirs before sending.
+   * @default 10
+   */
   maxUpdateNorm?: number;
+  /**
+   * DP-FedAvg's noise multiplier z: each round's sum of clipped updates gets Gaussian noise of
+   * standard deviation z·C, and every update weighs the same. The manifest reports the ε spent.
+   * Noise of z·C/K per value only leaves a model learning with large rounds (K in the thousands for
+   * z near 1); 0 turns it off. @default 0
+   */
+  noiseMultiplier?: number;
+  /** The δ the manifest's ε is stated at. @default 1e-5 */
+  privacyDelta?: number;
   /** Origins allowed to call the server from a browser: `'*'` or a list. @default '*' */
   corsOrigins?: string | string[];
   /** @default console */
@@ -73,6 +86,8 @@ export const SYNC_SERVER_DEFAULTS = {
   maxModelBytes: 512 * MiB,
   maxCatalogBytes: 256 * MiB,
   maxUpdateNorm: 10,
+  noiseMultiplier: 0,
+  privacyDelta: 1e-5,
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
@@ -105,6 +120,14 @@ const OptionsSchema = v.object({
   maxModelBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxModelBytes),
   maxCatalogBytes: v.optional(Bytes, SYNC_SERVER_DEFAULTS.maxCatalogBytes),
   maxUpdateNorm: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0)), SYNC_SERVER_DEFAULTS.maxUpdateNorm),
+  noiseMultiplier: v.optional(
+    v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1000)),
+    SYNC_SERVER_DEFAULTS.noiseMultiplier,
+  ),
+  privacyDelta: v.optional(
+    v.pipe(v.number(), v.gtValue(0), v.maxValue(0.01, 'Expected a δ of at most 0.01')),
+    SYNC_SERVER_DEFAULTS.privacyDelta,
+  ),
   corsOrigins: v.optional(
     v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))]),
     SYNC_SERVER_DEFAULTS.corsOrigins,

@@ -2,23 +2,24 @@ import * as v from 'valibot';
 import { Catalog, type CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, initialWeights, type ModelConfig } from '../core/model/model-spec.js';
-import type { WeightSet } from '../core/model/weights.js';
+import { clipWeights, type WeightSet } from '../core/model/weights.js';
 import { encodePriorFile } from '../core/sync/prior-file.js';
 import {
   type CatalogDocument,
   MODEL_METADATA,
   ModelConfigSchema,
   type ModelManifest,
+  type ModelPrivacy,
   ROUTES,
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
-import { clipWeights } from './clip-weights.js';
-import { federatedAverage } from './federated-average.js';
+import { federatedAverage, privateAverage } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
+import { gdpEpsilon } from './privacy-accountant.js';
 import { ShopperLog } from './shopper-log.js';
-import type { StoreState, SyncStore } from './store/sync-store.js';
+import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { parseUpdatePayload } from './update-payload.js';
 
@@ -41,6 +42,7 @@ export interface WeightsFile {
 }
 
 const ConfigJsonSchema = v.pipe(v.string(), v.parseJson(), ModelConfigSchema);
+const NO_ROUNDS = { noisy: 0, plain: 0, privacyLoss: 0 } as const;
 const CACHED_FILES = 8;
 
 /**
@@ -80,6 +82,23 @@ export class SyncService {
       weights: { F32: url('F32'), F16: url('F16'), I8: url('I8') },
       updates: record.updates,
       createdAt: record.createdAt.toISOString(),
+      privacy: this.#privacy(record),
+    };
+  }
+
+  /** What a shopper who sent an update to every round of `record`'s history has spent. */
+  #privacy(record: ModelRecord): ModelPrivacy {
+    const { maxUpdateNorm: clipNorm, noiseMultiplier, privacyDelta: delta } = this.#options;
+    const { noisy, plain, privacyLoss } = record.rounds;
+    // A round without noise gives no guarantee at all, whatever came after it.
+    const epsilon = plain > 0 ? Number.POSITIVE_INFINITY : gdpEpsilon(Math.sqrt(privacyLoss), delta);
+    return {
+      clipNorm,
+      noiseMultiplier,
+      delta,
+      rounds: noisy + plain,
+      noisyRounds: noisy,
+      epsilon: Number.isFinite(epsilon) ? epsilon : null,
     };
   }
 
@@ -143,7 +162,7 @@ export class SyncService {
       if (!model || !fitsSpec(model.config)) {
         // No model yet, or one of an earlier model format whose tensors the devices no longer read.
         const config = { ...target, dim };
-        return { catalog: next, model: { config, weights: initialWeights(config), updates: 0 } };
+        return { catalog: next, model: { config, weights: initialWeights(config), updates: 0, rounds: NO_ROUNDS } };
       }
       if (
         target.items <= model.config.items &&
@@ -185,7 +204,8 @@ export class SyncService {
       const problem = checkWeights(weights, target);
       if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Weights do not fit config: ${problem}`);
       const catalog = state.catalog && new Catalog(state.catalog.items);
-      if (!catalog) return { model: { config: target, weights, updates: state.model?.updates ?? 0 } };
+      const history = { updates: state.model?.updates ?? 0, rounds: state.model?.rounds ?? NO_ROUNDS };
+      if (!catalog) return { model: { config: target, weights, ...history } };
       const rows = catalogRows(catalog);
       if (target.items > rows.items || target.categories > rows.categories || target.brands > rows.brands) {
         throw new OmniPersonaError(
@@ -194,7 +214,7 @@ export class SyncService {
         );
       }
       const grown = { ...rows, dim: target.dim };
-      return { model: { config: grown, weights: growWeights(weights, grown), updates: state.model?.updates ?? 0 } };
+      return { model: { config: grown, weights: growWeights(weights, grown), ...history } };
     });
     return this.manifest();
   }
@@ -237,11 +257,18 @@ export class SyncService {
     }
     const problem = checkWeights(update.delta, base.config);
     if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
-    const delta = clipWeights(update.delta, this.#options.maxUpdateNorm).weights;
-    const roundSize = this.#options.roundSize;
+    const { maxUpdateNorm, noiseMultiplier, roundSize } = this.#options;
+    const delta = clipWeights(update.delta, maxUpdateNorm).weights;
     const outcome = await this.#store.submitUpdate(
       { ...update, delta },
-      { size: roundSize, aggregate: (weights, updates) => federatedAverage(weights, updates) },
+      {
+        size: roundSize,
+        noiseMultiplier,
+        aggregate: (weights, updates) =>
+          noiseMultiplier > 0
+            ? privateAverage(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
+            : federatedAverage(weights, updates),
+      },
     );
     if (outcome.version > base.version) {
       this.#options.logger.info(`model version ${outcome.version} aggregated from a full round`);
@@ -252,7 +279,8 @@ export class SyncService {
   async #grown(state: StoreState, config: ModelConfig, catalog: CatalogItem[] | undefined) {
     const weights = await state.weights();
     if (!weights || !state.model) throw new OmniPersonaError('INTERNAL', 'The current model has no weights');
-    const model = { config, weights: growWeights(weights, config), updates: state.model.updates };
+    const { updates, rounds } = state.model;
+    const model = { config, weights: growWeights(weights, config), updates, rounds };
     return catalog ? { catalog, model } : { model };
   }
 }

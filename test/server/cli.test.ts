@@ -67,6 +67,8 @@ describe('omnipersona-server CLI', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['stray'], /positional/],
     [['--round-size', '0', '--data-dir', 'memory://'], /roundSize/],
+    [['--noise-multiplier', 'lots'], /--noise-multiplier: Expected a non-negative number/],
+    [['--clip-norm', '0', '--data-dir', 'memory://'], /maxUpdateNorm/],
     [['--site-secret', 'short', '--data-dir', 'memory://'], /siteSecret: Expected a site secret of at least 32/],
     [['--database', 'mysql://db/shop'], /database: Expected a postgres:\/\/ or postgresql:\/\/ URL/],
   ])('exits 2 with a clear message for bad flags %j', async (argv, message) => {
@@ -90,12 +92,29 @@ describe('omnipersona-server CLI', () => {
   it('imports the catalog, serves, and closes on a shutdown signal', async () => {
     const { io, out, signal } = fakeIo({ OMNIPERSONA_ADMIN_TOKEN: 'token-from-env' });
     const { flags } = await database();
-    const run = await runCli(['--port', '0', ...flags, '--catalog', feed, '--model-dim', '6'], io);
+    const run = await runCli(
+      [
+        '--port',
+        '0',
+        ...flags,
+        '--catalog',
+        feed,
+        '--model-dim',
+        '6',
+        '--clip-norm',
+        '2.5',
+        '--noise-multiplier',
+        '0.8',
+      ],
+      io,
+    );
     expect(run.exitCode).toBe(0);
     const url = run.url ?? '';
     expect(out).toContain(`omnipersona-server listening on ${url}`);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect((await getManifest(url)).config).toEqual({ items: 4, categories: 3, brands: 1, dim: 6 });
+    const manifest = await getManifest(url);
+    expect(manifest.config).toEqual({ items: 4, categories: 3, brands: 1, dim: 6 });
+    expect(manifest.privacy).toMatchObject({ clipNorm: 2.5, noiseMultiplier: 0.8 });
     const put = await fetch(`${url}/v1/catalog`, {
       method: 'PUT',
       headers: { authorization: 'Bearer token-from-env', 'content-type': 'application/json' },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
-import { weightsNorm } from '../../src/core/model/weights.js';
-import { clipWeights } from '../../src/server/clip-weights.js';
-import { federatedAverage } from '../../src/server/federated-average.js';
+import { clipWeights, weightsNorm } from '../../src/core/model/weights.js';
+import { seededRandom } from '../../src/core/random.js';
+import { federatedAverage, privateAverage } from '../../src/server/federated-average.js';
 import { growWeights } from '../../src/server/grow-weights.js';
 import { ServerAdam } from '../../src/server/server-optimizer.js';
 
@@ -92,6 +92,39 @@ describe('clipWeights', () => {
   it('leaves an update within the bound untouched', () => {
     const update = { a: tensor(0.3, 0.4) };
     expect(clipWeights(update, 1).weights).toBe(update);
+  });
+});
+
+describe('privateAverage (DP-FedAvg)', () => {
+  const zeros = (n: number) => ({ w: { shape: [n], data: new Float32Array(n) } });
+
+  it('without noise, adds the unweighted mean of the clipped deltas, whatever their example counts', () => {
+    const base = { w: tensor(1, 1) };
+    const updates = [
+      { delta: { w: tensor(3, 4) }, examples: 100 }, // norm 5: clipped to norm 1, (0.6, 0.8)
+      { delta: { w: tensor(0.2, 0) }, examples: 1 },
+    ];
+    const result = privateAverage(base, updates, { clipNorm: 1, noiseMultiplier: 0 });
+    expect(Array.from(result.w?.data ?? [], (x) => Number(x.toFixed(6)))).toEqual([1.4, 1.4]);
+  });
+
+  it('adds Gaussian noise of z·C/K to every value of the mean', () => {
+    const n = 20_000;
+    const updates = Array.from({ length: 4 }, () => ({ delta: zeros(n), examples: 1 }));
+    const result = privateAverage(zeros(n), updates, { clipNorm: 2, noiseMultiplier: 1.5, random: seededRandom(3) });
+    const data = result.w?.data ?? new Float32Array();
+    const mean = data.reduce((sum, x) => sum + x, 0) / n;
+    const deviation = Math.sqrt(data.reduce((sum, x) => sum + (x - mean) ** 2, 0) / n);
+    // z·C/K = 1.5 · 2 / 4; the sample deviation of 20,000 draws is within 2% of it.
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(Math.abs(deviation / 0.75 - 1)).toBeLessThan(0.02);
+  });
+
+  it('draws its noise from a cryptographic source unless given one', () => {
+    const updates = [{ delta: zeros(8), examples: 1 }];
+    const first = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
+    const second = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
+    expect(first).not.toEqual(second);
   });
 });
 

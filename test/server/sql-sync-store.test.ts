@@ -5,7 +5,8 @@ import { SqlSyncStore } from '../../src/server/index.js';
 import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
-const policy = { size: 4, aggregate: federatedAverage };
+const policy = { size: 4, noiseMultiplier: 0, aggregate: federatedAverage };
+const rounds = { noisy: 0, plain: 0, privacyLoss: 0 };
 
 describe(`SqlSyncStore (${TEST_STORE})`, () => {
   let database: TestDatabase;
@@ -13,7 +14,7 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
   beforeAll(async () => {
     database = await testDatabase();
     store = await SqlSyncStore.open(await database.connect());
-    await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0 } }));
+    await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0, rounds } }));
   });
   afterAll(async () => {
     await store.close();
@@ -37,7 +38,11 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
     const codes = results.flatMap((result) => (result.status === 'rejected' ? [result.reason.code] : []));
     expect(fulfilled.map((result) => result.value.pending).sort()).toEqual([0, 1, 2, 3]);
     expect(codes).toEqual(['STALE_UPDATE', 'STALE_UPDATE', 'STALE_UPDATE']);
-    expect(await store.currentModel()).toMatchObject({ version: 2, updates: 4 });
+    expect(await store.currentModel()).toMatchObject({
+      version: 2,
+      updates: 4,
+      rounds: { noisy: 0, plain: 1, privacyLoss: 0 },
+    });
   });
 
   it('refuses a base version that never existed', async () => {
@@ -52,7 +57,7 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
       store.commit(() => ({
         catalog: [{ id: 'a', category: [] }],
         // An integer column refuses 0.5, after the catalog row is written.
-        model: { config, weights: initialWeights(config), updates: 0.5 },
+        model: { config, weights: initialWeights(config), updates: 0.5, rounds },
       })),
     ).rejects.toThrow();
     expect(await store.currentCatalog()).toBeUndefined();

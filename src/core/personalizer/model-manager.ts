@@ -9,7 +9,7 @@ import {
   type TrainReport,
 } from '../model/model-runtime.js';
 import { withItemRows } from '../model/model-spec.js';
-import type { WeightSet } from '../model/weights.js';
+import { clipWeights, type WeightSet } from '../model/weights.js';
 import { seedOf } from '../random.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
@@ -203,7 +203,9 @@ export class ModelManager {
     if (!state || state.version === 0 || state.fromPrior || state.examplesSinceUpdate === 0) return undefined;
     if (!state.contribution) return undefined;
     // Computed by sharedPart: the shopper's personal tensors stay on the device, the server sees zeros there.
-    const delta = decodeTensors(state.contribution.update).tensors;
+    // Clipped here, so that what leaves the device is within the server's bound, not cut by it.
+    const update = decodeTensors(state.contribution.update).tensors;
+    const delta = state.clipNorm === undefined ? update : clipWeights(update, state.clipNorm).weights;
     return { delta, baseVersion: state.version, examples: state.contribution.examples };
   }
 

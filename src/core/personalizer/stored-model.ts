@@ -29,6 +29,8 @@ export interface StoredModel {
    */
   contribution?: { update: Uint8Array; examples: number };
   etag?: string;
+  /** The server's clip norm (DP-FedAvg's C): updates are scaled down to it before they leave. */
+  clipNorm?: number;
   /**
    * Started from the shop's prior file, not from weights the server sent: the next pull replaces it
    * even at the same version, and no update is computed against it (see `ModelManager.pull`).
@@ -66,7 +68,10 @@ export async function serverModel(client: SyncClient, dtype: WireDtype, fresh?: 
   if (!current) throw new OmniPersonaError('SERVER', 'The server answered 304 to an unconditional request');
   const document = await client.catalog();
   const weights = await client.weights(current.manifest.weights[dtype]);
-  return storedModel(current.manifest.version, current.manifest.config, document.items, weights, current.etag);
+  const { manifest } = current;
+  const state = storedModel(manifest.version, manifest.config, document.items, weights, current.etag);
+  if (manifest.privacy) state.clipNorm = manifest.privacy.clipNorm;
+  return state;
 }
 
 /** The shop's prior file as a state; the caller decides what a failure to fetch or read it means. */

@@ -74,7 +74,39 @@ export interface ModelManifest {
   /** Updates aggregated into this version since the first one. */
   updates: number;
   createdAt: string;
+  /** How updates are protected, and what a shopper has spent; absent from servers before it. */
+  privacy?: ModelPrivacy;
 }
+
+/**
+ * The server's DP-FedAvg settings, and the privacy spent in the model's history by a shopper who
+ * sent an update to every round of it.
+ */
+export interface ModelPrivacy {
+  /** Every update is scaled down to this L2 norm; devices clip theirs to it before sending. */
+  clipNorm: number;
+  /** Gaussian noise of `noiseMultiplier × clipNorm` is added to each round's sum; 0 for none. */
+  noiseMultiplier: number;
+  /** The δ that `epsilon` is stated at. */
+  delta: number;
+  /** Rounds aggregated into this version, and how many of them with noise. */
+  rounds: number;
+  noisyRounds: number;
+  /** ε at `delta`; null when a round without noise is in the history (no guarantee). */
+  epsilon: number | null;
+}
+
+const Positive = v.pipe(v.number(), v.finite(), v.minValue(0));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const ModelPrivacySchema = v.object({
+  clipNorm: Positive,
+  noiseMultiplier: Positive,
+  delta: v.pipe(v.number(), v.gtValue(0), v.ltValue(1)),
+  rounds: Count,
+  noisyRounds: Count,
+  epsilon: v.nullable(Positive),
+}) satisfies v.GenericSchema<unknown, ModelPrivacy>;
 
 export const ModelManifestSchema = v.object({
   version: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -83,6 +115,7 @@ export const ModelManifestSchema = v.object({
   weights: v.object({ F32: v.string(), F16: v.string(), I8: v.string() }),
   updates: v.pipe(v.number(), v.integer(), v.minValue(0)),
   createdAt: v.string(),
+  privacy: v.optional(ModelPrivacySchema),
 }) satisfies v.GenericSchema<unknown, ModelManifest>;
 
 /** What `GET /v1/catalog` returns. */

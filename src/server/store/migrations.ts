@@ -49,6 +49,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     'CREATE INDEX omnipersona_shopper_events_version ON omnipersona_shopper_events (user_id, version)',
   ],
+  [
+    // Rounds in each model's history, with and without DP noise: what the privacy accountant counts.
+    'ALTER TABLE omnipersona_model_versions ADD COLUMN noisy_rounds integer NOT NULL DEFAULT 0',
+    'ALTER TABLE omnipersona_model_versions ADD COLUMN plain_rounds integer NOT NULL DEFAULT 0',
+    'ALTER TABLE omnipersona_model_versions ADD COLUMN privacy_loss double precision NOT NULL DEFAULT 0',
+  ],
 ];
 
 /**

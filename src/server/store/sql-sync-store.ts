@@ -17,6 +17,7 @@ import type {
   ModelDraft,
   ModelRecord,
   PendingUpdate,
+  RoundCounts,
   RoundPolicy,
   StoreChange,
   StoreState,
@@ -29,6 +30,9 @@ interface ModelRow {
   config: ModelConfig;
   catalog_version: number;
   updates: number;
+  noisy_rounds: number;
+  plain_rounds: number;
+  privacy_loss: number;
   digest: string;
   created_at: Date;
 }
@@ -39,7 +43,8 @@ interface CatalogRow {
   created_at: Date;
 }
 
-const MODEL_COLUMNS = 'version, config, catalog_version, updates, digest, created_at';
+const MODEL_COLUMNS =
+  'version, config, catalog_version, updates, noisy_rounds, plain_rounds, privacy_loss, digest, created_at';
 /** Stored weights are trusted, but a corrupt row should not exhaust memory. */
 const STORED_LIMITS = { maxBytes: 2 ** 31, maxTensors: 64 };
 
@@ -144,6 +149,7 @@ export class SqlSyncStore implements SyncStore {
         config: current.config,
         weights,
         updates: current.updates + updates.length,
+        rounds: addRound(current.rounds, policy.noiseMultiplier),
       });
       return { version: next.version, pending: 0 };
     });
@@ -224,6 +230,12 @@ export class SqlSyncStore implements SyncStore {
   }
 }
 
+/** `rounds` and one more, with noise of `noiseMultiplier` (0 for none). */
+function addRound(rounds: RoundCounts, noiseMultiplier: number): RoundCounts {
+  if (!(noiseMultiplier > 0)) return { ...rounds, plain: rounds.plain + 1 };
+  return { ...rounds, noisy: rounds.noisy + 1, privacyLoss: rounds.privacyLoss + 1 / noiseMultiplier ** 2 };
+}
+
 async function readCatalog(sql: SqlQueryable): Promise<CatalogRecord | undefined> {
   const [row] = await sql.query<CatalogRow>(
     'SELECT version, items, created_at FROM omnipersona_catalog_versions ORDER BY version DESC LIMIT 1',
@@ -246,6 +258,7 @@ async function readModel(sql: SqlQueryable, version?: number): Promise<ModelReco
       config: row.config,
       catalogVersion: row.catalog_version,
       updates: row.updates,
+      rounds: { noisy: row.noisy_rounds, plain: row.plain_rounds, privacyLoss: row.privacy_loss },
       digest: row.digest,
       createdAt: row.created_at,
     }
@@ -281,9 +294,20 @@ async function insertModel(
   });
   const digest = await sha256Hex(bytes);
   const [row] = await sql.query<{ created_at: Date }>(
-    `INSERT INTO omnipersona_model_versions (version, config, catalog_version, weights, digest, updates)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`,
-    [version, JSON.stringify(draft.config), catalogVersion, bytes, digest, draft.updates],
+    `INSERT INTO omnipersona_model_versions
+       (version, config, catalog_version, weights, digest, updates, noisy_rounds, plain_rounds, privacy_loss)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at`,
+    [
+      version,
+      JSON.stringify(draft.config),
+      catalogVersion,
+      bytes,
+      digest,
+      draft.updates,
+      draft.rounds.noisy,
+      draft.rounds.plain,
+      draft.rounds.privacyLoss,
+    ],
   );
   // Updates trained on an older model cannot be averaged into this one.
   await sql.query('DELETE FROM omnipersona_pending_updates WHERE base_version < $1', [version]);
@@ -292,6 +316,7 @@ async function insertModel(
     config: draft.config,
     catalogVersion,
     updates: draft.updates,
+    rounds: { ...draft.rounds },
     digest,
     createdAt: row?.created_at ?? new Date(),
   };

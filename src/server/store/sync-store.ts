@@ -10,6 +10,17 @@ export interface CatalogRecord {
   createdAt: Date;
 }
 
+/** Federated rounds aggregated into a model's history, by whether noise was added (DP-FedAvg). */
+export interface RoundCounts {
+  noisy: number;
+  plain: number;
+  /**
+   * μ² of the noisy rounds' composition, Σ 1/zᵢ² over their noise multipliers: they are together
+   * μ-Gaussian differentially private (`server/privacy-accountant.ts`).
+   */
+  privacyLoss: number;
+}
+
 /** One published global model, without its weights. Versions start at 1 and only grow. */
 export interface ModelRecord {
   version: number;
@@ -18,6 +29,8 @@ export interface ModelRecord {
   catalogVersion: number;
   /** Updates aggregated into the model's history up to this version. */
   updates: number;
+  /** Rounds aggregated into the model's history up to this version. */
+  rounds: RoundCounts;
   /** SHA-256 of the stored F32 weights, hex: a strong validator for caches. */
   digest: string;
   createdAt: Date;
@@ -35,6 +48,7 @@ export interface ModelDraft {
   config: ModelConfig;
   weights: WeightSet;
   updates: number;
+  rounds: RoundCounts;
 }
 
 /** What a write sees, read under the store's write lock. */
@@ -55,6 +69,8 @@ export interface StoreChange {
 export interface RoundPolicy {
   /** Updates a round needs before it is aggregated. */
   size: number;
+  /** The noise multiplier `aggregate` adds noise with (DP-FedAvg), 0 for none: for the round counts. */
+  noiseMultiplier: number;
   /** The next global weights from the current ones and the round's updates. */
   aggregate(current: WeightSet, updates: readonly PendingUpdate[]): WeightSet;
 }

@@ -1,6 +1,6 @@
 import { beforeAll, expect, test } from 'vitest';
 import { initialWeights, sharedPart } from '../../../src/core/model/model-spec.js';
-import { subtractWeights, type WeightSet, weightsNorm } from '../../../src/core/model/weights.js';
+import { clipWeights, subtractWeights, type WeightSet, weightsNorm } from '../../../src/core/model/weights.js';
 import { seededRandom } from '../../../src/core/random.js';
 import type { EvalSettings } from '../../../src/eval/eval-settings.js';
 import { modelSetup } from '../../../src/eval/model-setup.js';
@@ -10,7 +10,6 @@ import { trainFederated } from '../../../src/eval/train-federated.js';
 import { RecommenderModel } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
 import { BATCH_SIZE, trainModel } from '../../../src/ml/train-model.js';
-import { clipWeights } from '../../../src/server/clip-weights.js';
 import { federatedAverage } from '../../../src/server/federated-average.js';
 
 const setup = modelSetup(30, 8, 3);
