@@ -21,7 +21,8 @@ export async function trainCentralized(
   try {
     log(
       `centralized: ${examples.length} examples, ${settings.epochs} epochs, learning rate ${settings.learningRate}` +
-        (settings.dropout === undefined ? '' : `, dropout ${settings.dropout}`),
+        (settings.dropout === undefined ? '' : `, dropout ${settings.dropout}`) +
+        (settings.stepDropout === undefined ? '' : `, step dropout ${settings.stepDropout}`),
     );
     const result = await trainModel(
       model,
@@ -32,6 +33,7 @@ export async function trainCentralized(
         finalLearningRate: settings.learningRate * settings.finalRateShare,
         timeBudgetMs: Number.POSITIVE_INFINITY,
         ...(settings.dropout === undefined ? {} : { dropout: settings.dropout }),
+        ...(settings.stepDropout === undefined ? {} : { stepDropout: settings.stepDropout }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,

@@ -11,6 +11,7 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   adamEpsilon: 1e-7,
   timeBudgetMs: 2000,
   dropout: 0.5,
+  stepDropout: 0,
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -60,6 +61,7 @@ export async function trainModel(
     learningRate,
     timeBudgetMs,
     dropout,
+    stepDropout,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -67,6 +69,9 @@ export async function trainModel(
   } = { ...TRAIN_DEFAULTS, ...options };
   if (!(keepShare >= 0 && keepShare <= 1)) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `keepShare should be in [0, 1], received ${keepShare}`);
+  }
+  if (!(stepDropout >= 0 && stepDropout < 1)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `stepDropout should be in [0, 1), received ${stepDropout}`);
   }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
@@ -93,6 +98,7 @@ export async function trainModel(
         if (result.steps > 1 && performance.now() >= deadline) break training;
         if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
         last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
+        if (stepDropout > 0) last = last.map((example) => withoutSomeSteps(example, stepDropout, random));
         const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
         if (anchor) stepOptions.anchor = anchor;
         const loss = model.trainStep(optimizer, last, stepOptions);
@@ -147,6 +153,22 @@ function setLearningRate(optimizer: tf.SGDOptimizer | tf.AdamOptimizer, rate: nu
   // Not `instanceof`: TF.js' optimizers answer it by duck typing, and Adam passes for SGD.
   if ('setLearningRate' in optimizer) optimizer.setLearningRate(rate);
   else (optimizer as unknown as { learningRate: number }).learningRate = rate;
+}
+
+/** `example` with each step of its history but the last left out with chance `rate`. */
+function withoutSomeSteps(example: TrainingExample, rate: number, random: () => number): TrainingExample {
+  const { items, signals } = example.history;
+  const kept: number[] = [];
+  for (let step = 0; step < items.length; step++) {
+    if (step === items.length - 1 || random() >= rate) kept.push(step);
+  }
+  if (kept.length === items.length) return example;
+  const history = {
+    ...example.history,
+    items: Int32Array.from(kept, (step) => items[step] as number),
+    signals: Int32Array.from(kept, (step) => signals[step] as number),
+  };
+  return { ...example, history };
 }
 
 /** A Fisher–Yates permutation of `0..length-1`. */

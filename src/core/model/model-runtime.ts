@@ -48,6 +48,12 @@ export interface TrainOptions {
   /** Dropout rate on the history and the hidden layer while training. @default 0.5 */
   dropout?: number;
   /**
+   * Chance that each step of a history but its last is left out of an example, drawn anew at every
+   * pass: the same shopper seen with some views missing, so that the model does not learn the
+   * training histories by heart. @default 0
+   */
+  stepDropout?: number;
+  /**
    * Strength of the pull toward the weights the call started from, on the shared tensors: a
    * fine-tune on one shopper's few events keeps the global model's knowledge. 0 for none. @default 0
    */

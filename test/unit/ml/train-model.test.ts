@@ -113,3 +113,57 @@ test('keepShare does not hold back a run from a model that knows nothing of the 
     (await trained(options)).item_embedding?.data,
   );
 });
+
+test('stepDropout leaves out earlier steps of each history at that rate, and never its last step', async () => {
+  // Six shoppers of 12 steps: 66 examples, histories of up to 11 steps.
+  const long = Array.from({ length: 6 }, (_, shopper) =>
+    trainingExamples(Array.from({ length: 12 }, (_, k) => ({ item: (k + shopper) % 12, kind: 'view', time: k }))),
+  ).flat();
+  const seen = async (stepDropout: number) => {
+    const model = RecommenderModel.create(config, initialWeights(config, 5), featuresOf(config.items));
+    const batches: Array<{ original: Int32Array; trained: Int32Array }> = [];
+    const trainStep = model.trainStep.bind(model);
+    model.trainStep = (optimizer, batch, options) => {
+      for (const example of batch) {
+        const original = long.find((candidate) => candidate === example)?.history.items;
+        batches.push({ original: original ?? Int32Array.from([-1]), trained: example.history.items });
+      }
+      return trainStep(optimizer, batch, options);
+    };
+    try {
+      await trainModel(model, long, { epochs: 2, stepDropout, timeBudgetMs: Number.POSITIVE_INFINITY }, 3);
+    } finally {
+      model.dispose();
+    }
+    return batches;
+  };
+
+  const untouched = await seen(0);
+  expect(untouched).toHaveLength(2 * long.length);
+  expect(untouched.every(({ original, trained }) => original === trained)).toBe(true);
+
+  const dropped = await seen(0.5);
+  let droppable = 0;
+  let kept = 0;
+  for (const { trained } of dropped) {
+    // An example with dropped steps is a copy; find its source by the steps it kept.
+    const source = long.find(
+      (example) =>
+        example.history.items.at(-1) === trained.at(-1) &&
+        isSubsequence(trained, example.history.items) &&
+        example.history.items.length >= trained.length,
+    );
+    expect(source).toBeDefined();
+    droppable += (source?.history.items.length ?? 1) - 1;
+    kept += trained.length - 1;
+  }
+  expect(kept / droppable).toBeGreaterThan(0.35);
+  expect(kept / droppable).toBeLessThan(0.65);
+  await expect(trained({ epochs: 1, stepDropout: 1 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+});
+
+function isSubsequence(part: Int32Array, whole: Int32Array): boolean {
+  let at = 0;
+  for (const value of whole) if (at < part.length && part[at] === value) at++;
+  return at === part.length;
+}
