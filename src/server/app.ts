@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { OmniPersonaError } from '../core/errors.js';
 import { PROTOCOL_VERSION, ROUTES } from '../core/sync/protocol.js';
 import { errorResponse } from './error-response.js';
+import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { shopperRoutes } from './routes/shopper-routes.js';
@@ -34,6 +35,8 @@ export function createSyncApp(service: SyncService, options: ResolvedSyncServerO
     }),
   );
   app.get(ROUTES.health, (c) => c.json({ ok: true, version: PROTOCOL_VERSION }));
+  const document = openApiDocument();
+  app.get(OPENAPI_PATH, (c) => c.json(document));
   app.route('/', catalogRoutes(service, options));
   app.route('/', modelRoutes(service, options));
   app.route('/', updateRoutes(service, options));
