@@ -27,13 +27,21 @@ describe('one signed-in shopper on two channels, through the real server', () =>
   afterAll(() => running.stop());
 
   let devices = 0;
-  /** A device of `channel`: the core over memory storage, talking to the server over HTTP. */
+  /**
+   * A device of `channel`: the core over memory storage, talking to the server over HTTP; while
+   * `offline` is set its requests fail as an unreachable server's do.
+   */
   function device(channel: string, consent: ConsentTier, options: PersonalizerOptions = {}) {
     const sent: Sent = [];
+    const keptAlive: string[] = [];
+    const network = { offline: false };
+    let hidden: (() => void) | undefined;
     const http = createFetchTransport(running.url);
     const transport: Transport = {
-      request(request) {
+      async request(request) {
+        if (network.offline) throw new TypeError('fetch failed');
         sent.push(`${request.method} ${request.path.split('?')[0]}`);
+        if (request.keepalive) keptAlive.push(`${request.method} ${request.path}`);
         return http.request(request);
       },
     };
@@ -43,9 +51,18 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     let ids = 0;
     const harness: Harness = setupPersonalizer(
       { channel, consent, endpoint: running.url, ...options },
-      { transport, loadRuntime: async () => runtime, randomId: () => `${prefix}-${++ids}` },
+      {
+        transport,
+        loadRuntime: async () => runtime,
+        randomId: () => `${prefix}-${++ids}`,
+        onHidden: (listener) => {
+          hidden = listener;
+          return () => {};
+        },
+        syncRetry: { firstMs: 40, maxMs: 200 },
+      },
     );
-    return { ...harness, sent, runtime };
+    return { ...harness, sent, keptAlive, network, runtime, hide: () => hidden?.() };
   }
 
   const view = (harness: Harness, id: string) => {
@@ -164,5 +181,72 @@ describe('one signed-in shopper on two channels, through the real server', () =>
 
     const read = await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await read.json()) as { events: unknown[] }).events).toEqual([]);
+  });
+
+  it('retries a background sync that found the server unreachable, with backoff, until it gets through', async () => {
+    const token = await signShopperToken(SECRET, 'eva');
+    const web = device('web', 'synced');
+    await web.personalizer.identify('eva', { token });
+    await web.personalizer.sync();
+    web.network.offline = true;
+    view(web, 'tea-d');
+    view(web, 'tea-c');
+    // Training starts a background sync, as it does after idle training.
+    await web.personalizer.train();
+    await expect.poll(() => web.errors.filter((error) => error.code === 'NETWORK').length).toBeGreaterThanOrEqual(2);
+    web.network.offline = false;
+    const read = async () =>
+      (
+        (await (
+          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { events: Array<{ id: string }> }
+      ).events.length;
+    await expect.poll(read, { timeout: 5_000 }).toBe(2);
+  });
+
+  it('keeps a deletion the server could not take, and sends it at the next sync', async () => {
+    const token = await signShopperToken(SECRET, 'finn');
+    const web = device('web', 'synced');
+    await web.personalizer.identify('finn', { token });
+    view(web, 'coffee-a');
+    await web.personalizer.sync();
+    const events = async () =>
+      (
+        (await (
+          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { events: unknown[] }
+      ).events.length;
+    expect(await events()).toBe(1);
+
+    web.network.offline = true;
+    await web.personalizer.forget();
+    expect(web.errors.map((error) => error.code)).toContain('NETWORK');
+    expect(await web.log.count()).toBe(0);
+    expect(await events()).toBe(1);
+
+    web.network.offline = false;
+    await web.personalizer.sync();
+    expect(await events()).toBe(0);
+    expect(web.sent.filter((line) => line === 'DELETE /v1/shopper')).toHaveLength(1);
+  });
+
+  it('sends the page’s events with keepalive when the page goes away', async () => {
+    const token = await signShopperToken(SECRET, 'gus');
+    const web = device('web', 'synced');
+    await web.personalizer.identify('gus', { token });
+    view(web, 'coffee-b');
+    view(web, 'tea-b');
+    await web.personalizer.flush();
+    web.hide();
+    expect(web.keptAlive).toEqual(['POST /v1/shopper/events']);
+    const read = async () =>
+      (
+        (await (
+          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { events: Array<{ item?: { id: string } }> }
+      ).events.map((event) => event.item?.id);
+    await expect.poll(read).toEqual(['coffee-b', 'tea-b']);
+    // The next sync sends them again; the server keeps one of each.
+    expect((await web.personalizer.sync()).shopper).toMatchObject({ pushed: 0 });
   });
 });

@@ -32,6 +32,7 @@ import { type PersonalizerOptions, resolveOptions } from './options.js';
 import type { Personalizer, PersonalizerEvents, PersonalizerStatus, SyncReport } from './personalizer.js';
 import { createRecommend } from './recommend.js';
 import { ShopperSync, type ShopperSyncReport } from './shopper-sync.js';
+import { isRetryable, retryDelay, type SyncRetry } from './sync-retry.js';
 
 /** What a platform hands the core. */
 export interface PersonalizerPlatform {
@@ -65,12 +66,17 @@ export interface PersonalizerPlatform {
   exclusive?: ExclusiveRunner;
   /** Tells the shop's other tabs when this one trained, so they load its weights. */
   tabs?: TabChannel;
+  /** How failed background syncs are retried. @default SYNC_RETRY */
+  syncRetry?: SyncRetry;
 }
 
 /** A personalizer as its platform sees it: platform failures are reported through the same `error` event. */
 export interface CorePersonalizer extends Personalizer {
   reportError(error: unknown, context: string): void;
 }
+
+/** Events of one page kept for a sync before it leaves; beyond this, the next sync sends them. */
+const UNSYNCED_LIMIT = 200;
 
 /** Builds a personalizer from options and platform adapters. Platform entries wrap this. */
 export function createCorePersonalizer(options: PersonalizerOptions, platform: PersonalizerPlatform): CorePersonalizer {
@@ -122,6 +128,12 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       },
     });
 
+  /** Events accepted on this page since the last exchange with the shopper's other channels. */
+  let unsynced: TrackedEvent[] = [];
+  /** Failed background syncs in a row, and the timer of the next try. */
+  let retries = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
   let newItemEvents = 0;
   let training: Promise<TrainReport | undefined> | undefined;
   let lastTraining: TrainReport | undefined;
@@ -140,6 +152,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     ...(automation ? { automation } : {}),
     canStore,
     onAccepted(event) {
+      if (unsynced.length < UNSYNCED_LIMIT) unsynced.push(event);
       for (const item of eventItems(event)) {
         catalog.upsert(toCatalogItem(item));
         if (event.type !== 'engagement' && event.type !== 'remove_from_cart') impressions.engaged(item.id);
@@ -151,6 +164,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       scheduleTraining();
     },
     onShopperChanged() {
+      // What was recorded before is the previous shopper's: never sent as the next one's.
+      unsynced = [];
       lastTraining = undefined;
       newItemEvents = 0;
       model.resetPersonal().catch((error: unknown) => report(error, 'Resetting the personal model failed'));
@@ -204,9 +219,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       platform.tabs?.post({ type: 'trained', report: result });
       emitter.emit('trained', result);
       emitter.emit('changed', { reason: 'trained' });
-      if (syncAfter && client && consentAllows(consent, 'push-update')) {
-        sync().catch((error: unknown) => report(error, 'Sync failed'));
-      }
+      if (syncAfter && client && consentAllows(consent, 'push-update')) backgroundSync();
       return result;
     };
     // The log is shared by the shop's tabs: while one trains on it, the others skip and take its result.
@@ -227,9 +240,36 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     return run;
   }
 
+  /**
+   * A sync the SDK starts itself (after training): a failure is reported, and one that may pass
+   * later (server unreachable or failing) is retried with exponential backoff and jitter until one
+   * succeeds. What a sync sends stays stored until the server took it, so a retry loses nothing.
+   */
+  function backgroundSync(): void {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    sync().then(
+      () => {
+        retries = 0;
+      },
+      (error: unknown) => {
+        report(error, 'Sync failed');
+        if (!isRetryable(error) || !canStore()) return;
+        retries++;
+        retryTimer = setTimeout(backgroundSync, retryDelay(retries, Math.random, platform.syncRetry));
+        // A host process (an SSR server, a test) is not kept alive for a retry.
+        (retryTimer as { unref?: () => void }).unref?.();
+      },
+    );
+  }
+
   async function syncOnce(): Promise<SyncReport> {
     const at = platform.now();
     if (!client) return remember({ at, pulled: false, pushed: false, skipped: 'no-endpoint' });
+    // Deletions the server could not take when the shopper asked go first, whatever the tier now.
+    if (shopperSync && canStore()) {
+      await shopperSync.drainOutbox((error) => report(error, 'Deleting a forgotten shopper’s synced events failed'));
+    }
     if (!consentAllows(consent, 'pull')) return remember({ at, pulled: false, pushed: false, skipped: 'consent' });
     // The shopper's other channels first, so that a retraining on a new global model reads their events too.
     const shopper = await syncShopper();
@@ -259,7 +299,9 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const events = await history();
     const userId = recorder.userId;
     if (userId === undefined) return undefined;
+    const sent = unsynced.length;
     const report = await shopperSync.sync(userId, events);
+    unsynced = unsynced.slice(sent);
     if (report.pulled > 0) {
       // They count towards the next training like events recorded here.
       newItemEvents += report.pulled;
@@ -278,15 +320,20 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
   /**
    * When `tier` (the consent in force until now) is `synced`, deletes the signed-in shopper's synced
    * log on the server too. A failure is reported and does not stop the device from forgetting.
+   * @returns the user whose deletion must wait for the server, if any
    */
-  async function forgetOnServer(tier: ConsentTier): Promise<void> {
-    if (!shopperSync || !consentAllows(tier, 'push-personal')) return;
+  async function forgetOnServer(tier: ConsentTier): Promise<string | undefined> {
+    if (!shopperSync || !consentAllows(tier, 'push-personal')) return undefined;
     await recorder.flush();
     const userId = recorder.userId;
-    if (userId === undefined) return;
-    await shopperSync
-      .forget(userId)
-      .catch((error: unknown) => report(error, 'Deleting the shopper’s synced events on the server failed'));
+    if (userId === undefined) return undefined;
+    try {
+      await shopperSync.forget(userId);
+      return undefined;
+    } catch (error) {
+      report(error, 'Deleting the shopper’s synced events on the server failed');
+      return isRetryable(error) ? userId : undefined;
+    }
   }
 
   const recommend = createRecommend({
@@ -337,7 +384,10 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     sync,
     async forget() {
       impressions.reset();
-      await forgetOnServer(consent);
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      unsynced = [];
+      const waiting = await forgetOnServer(consent);
       await recorder.forget();
       await training?.catch(() => undefined);
       await model.forget();
@@ -345,6 +395,12 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       catalog.replaceWith(new Catalog());
       lastTraining = undefined;
       newItemEvents = 0;
+      if (waiting !== undefined && shopperSync && canStore()) {
+        // Kept through the wipe: the server deletes their events at the next sync that reaches it.
+        await shopperSync
+          .queueForget(waiting)
+          .catch((error: unknown) => report(error, 'Keeping the deletion for the next sync failed'));
+      }
       if (platform.eraseStorage) {
         await platform.eraseStorage().catch((error: unknown) => report(error, 'Deleting the device database failed'));
       }
@@ -373,7 +429,8 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       const before = consent;
       consent = capConsent(requireConsentTier(tier), cap);
       if (consent === 'none') {
-        // Withdrawing every consent forgets the shopper, on the server too when it held their events.
+        // Withdrawing every consent forgets the shopper, on the server too when it held their events
+        // (under `none` nothing may be stored, so a deletion that fails now cannot wait for later).
         await forgetOnServer(before);
         await personalizer.forget();
       } else recorder.warmUp();
@@ -384,7 +441,24 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
 
   platform.onHidden?.(() => {
     void recorder.flush(true);
+    pushBeforeLeaving();
   });
+
+  /**
+   * The page is going away: the signed-in shopper's events from it leave now, in a keepalive
+   * request, so that their other channels see them without waiting for this device's next sync.
+   */
+  function pushBeforeLeaving(): void {
+    if (!shopperSync || !consentAllows(consent, 'push-personal')) return;
+    const userId = recorder.userId;
+    const token = userId === undefined ? undefined : tokens.get(userId);
+    // Only events already stamped with the shopper's session (the flush above stamps what it writes).
+    const events = unsynced.filter((event) => event.sessionId !== undefined && event.anonymousId !== undefined);
+    if (token === undefined || events.length === 0) return;
+    shopperSync.pushBeforeLeaving(token, events).catch(() => {
+      // Sent again by the next sync.
+    });
+  }
   recorder.warmUp();
   platform.tabs?.listen((message) => {
     // Another tab trained on the shared log and stored its weights: use them from the next score.

@@ -8,6 +8,11 @@ import type { SyncClient } from '../sync/sync-client.js';
 export const SYNCED_ANONYMOUS_ID = 'synced';
 
 const STATE_KEY = 'shopper-sync';
+/** Requests that must reach the server even though the device has since forgotten who asked. */
+const OUTBOX_KEY = 'shopper-outbox';
+
+/** A `keepalive` request's body must stay under 64 KiB in all; the rest waits for the next sync. */
+const KEEPALIVE_BYTES = 60_000;
 
 /**
  * Events recorded this long before the newest one pushed are offered again (the server skips the
@@ -24,6 +29,12 @@ interface ShopperSyncState {
   pushedUntil: number;
   /** Id and time of the events pushed within {@link PUSH_OVERLAP_MS} of `pushedUntil`: not offered again. */
   recent: Array<[id: string, time: number]>;
+}
+
+/** Work for the server kept across page loads until it is done. */
+interface ShopperOutbox {
+  /** Shoppers whose synced log the server must delete: `forget()` ran while it could not be reached. */
+  forget: string[];
 }
 
 /** What one exchange did. */
@@ -107,6 +118,45 @@ export class ShopperSync {
   /** Deletes the shopper's synced log on the server. */
   async forget(userId: string): Promise<void> {
     await this.#authorized(userId, (token) => this.#deps.client.forgetShopper(token));
+  }
+
+  /** Keeps a deletion the server could not take now, for {@link drainOutbox} at the next sync. */
+  async queueForget(userId: string): Promise<void> {
+    const outbox = (await this.#deps.kv.get<ShopperOutbox>(OUTBOX_KEY)) ?? { forget: [] };
+    if (!outbox.forget.includes(userId)) outbox.forget.push(userId);
+    await this.#deps.kv.set(OUTBOX_KEY, outbox);
+  }
+
+  /**
+   * Sends the deletions kept in the outbox. One that fails stays for the next time and is passed to
+   * `report`; the others leave the outbox.
+   */
+  async drainOutbox(report: (error: unknown) => void): Promise<void> {
+    const outbox = await this.#deps.kv.get<ShopperOutbox>(OUTBOX_KEY);
+    if (!outbox || outbox.forget.length === 0) return;
+    const left: string[] = [];
+    for (const userId of outbox.forget) {
+      try {
+        await this.forget(userId);
+      } catch (error) {
+        left.push(userId);
+        report(error);
+      }
+    }
+    if (left.length === 0) await this.#deps.kv.delete(OUTBOX_KEY);
+    else await this.#deps.kv.set(OUTBOX_KEY, { forget: left });
+  }
+
+  /**
+   * Sends `events` at once with `keepalive`, for a page that is going away: as many of the newest as
+   * fit in a keepalive body. Starts the request synchronously; the next sync sends them again (the
+   * server skips what it has), so a failure loses nothing.
+   */
+  pushBeforeLeaving(token: string, events: readonly TrackedEvent[]): Promise<unknown> {
+    const synced = events.map(toSyncedEvent);
+    while (synced.length > 0 && JSON.stringify({ events: synced }).length > KEEPALIVE_BYTES) synced.shift();
+    if (synced.length === 0) return Promise.resolve();
+    return this.#deps.client.pushShopperEvents(token, synced, true);
   }
 
   /** Runs `call` with the shopper's token, and once more with a fresh one when the server refuses it. */

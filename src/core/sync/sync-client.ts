@@ -63,13 +63,21 @@ export class SyncClient {
     return parseJson(response, UpdateReceiptSchema, 'update receipt');
   }
 
-  /** Adds events to the signed-in shopper's synced log (at most `SHOPPER_EVENTS_PER_REQUEST`). */
-  async pushShopperEvents(token: string, events: readonly SyncedEvent[]): Promise<ShopperEventsReceipt> {
+  /**
+   * Adds events to the signed-in shopper's synced log (at most `SHOPPER_EVENTS_PER_REQUEST`);
+   * `keepalive` lets the request outlive the page (its body must then stay under 64 KiB).
+   */
+  async pushShopperEvents(
+    token: string,
+    events: readonly SyncedEvent[],
+    keepalive = false,
+  ): Promise<ShopperEventsReceipt> {
     const response = await this.#send({
       method: 'POST',
       path: ROUTES.shopperEvents,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ events }),
+      ...(keepalive ? { keepalive } : {}),
     });
     return parseJson(response, ShopperEventsReceiptSchema, 'shopper events receipt');
   }
