@@ -110,14 +110,26 @@ export class DeltaAverage {
  * @throws OmniPersonaError `INVALID_PAYLOAD` when a delta lacks a tensor of `base` or has another size.
  */
 export function federatedAverage(base: WeightSet, updates: readonly WeightedDelta[]): WeightSet {
-  const average = new DeltaAverage(base);
+  const mean = weightedMean(base, updates);
+  return mean ? withStep(base, mean) : base;
+}
+
+/**
+ * The round's weighted mean update (see {@link DeltaAverage}), shaped like `like`; undefined for a
+ * round without examples.
+ */
+export function weightedMean(like: WeightSet, updates: readonly WeightedDelta[]): WeightSet | undefined {
+  const average = new DeltaAverage(like);
   for (const update of updates) average.add(update);
-  const mean = average.mean();
-  if (!mean) return base;
+  return average.mean();
+}
+
+/** `base + step`, tensor by tensor. */
+export function withStep(base: WeightSet, step: WeightSet): WeightSet {
   const result: WeightSet = {};
   for (const [name, tensor] of Object.entries(base)) {
-    const step = (mean[name] as WeightSet[string]).data;
-    result[name] = { shape: [...tensor.shape], data: tensor.data.map((value, i) => value + (step[i] as number)) };
+    const add = (step[name] as WeightSet[string]).data;
+    result[name] = { shape: [...tensor.shape], data: tensor.data.map((value, i) => value + (add[i] as number)) };
   }
   return result;
 }
@@ -142,22 +154,28 @@ export interface PrivateAverageOptions {
 export function privateAverage(
   base: WeightSet,
   updates: readonly WeightedDelta[],
-  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateAverageOptions,
+  options: PrivateAverageOptions,
 ): WeightSet {
-  if (updates.length === 0) return base;
-  const average = new DeltaAverage(base);
+  const mean = privateMean(base, updates, options);
+  return mean ? withStep(base, mean) : base;
+}
+
+/** {@link privateAverage}'s noisy mean update, shaped like `like`; undefined for an empty round. */
+export function privateMean(
+  like: WeightSet,
+  updates: readonly WeightedDelta[],
+  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateAverageOptions,
+): WeightSet | undefined {
+  if (updates.length === 0) return undefined;
+  const average = new DeltaAverage(like);
   for (const update of updates) average.add({ delta: clipWeights(update.delta, clipNorm).weights, examples: 1 });
   const mean = average.mean() as WeightSet;
   const deviation = (noiseMultiplier * clipNorm) / updates.length;
-  const result: WeightSet = {};
-  for (const [name, tensor] of Object.entries(base)) {
-    const step = (mean[name] as WeightSet[string]).data;
-    result[name] = {
-      shape: [...tensor.shape],
-      data: tensor.data.map((value, i) => value + (step[i] as number) + deviation * gaussian(random)),
-    };
+  for (const tensor of Object.values(mean)) {
+    for (let i = 0; i < tensor.data.length; i++)
+      tensor.data[i] = (tensor.data[i] as number) + deviation * gaussian(random);
   }
-  return result;
+  return mean;
 }
 
 /** Uniform samples in [0, 1) from the platform's cryptographic generator, drawn in blocks. */

@@ -13,6 +13,14 @@ export interface ServerAdamSettings {
   epsilon: number;
 }
 
+/** What {@link ServerAdam} carries from round to round: kept by the store with the model it made. */
+export interface ServerAdamState {
+  steps: number;
+  /** The running means of the rounds' gradients and of their squares, per tensor. */
+  first: WeightSet;
+  second: WeightSet;
+}
+
 /** Adam's usual constants, at the rate the centralized training starts from. */
 export const SERVER_ADAM_DEFAULTS: ServerAdamSettings = {
   learningRate: 0.004,
@@ -40,8 +48,19 @@ export class ServerAdam {
   readonly #second = new Map<string, Float32Array>();
   #steps = 0;
 
-  constructor(settings: Partial<ServerAdamSettings> = {}) {
+  constructor(settings: Partial<ServerAdamSettings> = {}, state?: ServerAdamState) {
     this.settings = { ...SERVER_ADAM_DEFAULTS, ...settings };
+    if (!state) return;
+    this.#steps = state.steps;
+    for (const [name, tensor] of Object.entries(state.first)) this.#first.set(name, tensor.data.slice());
+    for (const [name, tensor] of Object.entries(state.second)) this.#second.set(name, tensor.data.slice());
+  }
+
+  /** The moments and step count, to carry on from in another process (see the constructor). */
+  state(): ServerAdamState {
+    const tensors = (moments: Map<string, Float32Array>) =>
+      Object.fromEntries([...moments].map(([name, data]) => [name, { shape: [data.length], data: data.slice() }]));
+    return { steps: this.#steps, first: tensors(this.#first), second: tensors(this.#second) };
   }
 
   /** Rounds applied so far. */

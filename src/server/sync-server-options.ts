@@ -69,6 +69,14 @@ export interface SyncServerOptions {
   noiseMultiplier?: number;
   /** The δ the manifest's ε is stated at. @default 1e-5 */
   privacyDelta?: number;
+  /**
+   * How a round's mean update becomes the next version: `adam` feeds it to the server's Adam
+   * (FedAdam, its moments kept with the versions), as the federated evaluation does; `mean` adds it
+   * as it is (plain FedAvg), for rounds so small that each is one device (a demo). @default 'adam'
+   */
+  serverOptimizer?: 'adam' | 'mean';
+  /** The server Adam's step size. @default 0.02 */
+  serverLearningRate?: number;
   /** Origins allowed to call the server from a browser: `'*'` or a list. @default '*' */
   corsOrigins?: string | string[];
   /** @default console */
@@ -88,6 +96,8 @@ export const SYNC_SERVER_DEFAULTS = {
   maxUpdateNorm: 10,
   noiseMultiplier: 0,
   privacyDelta: 1e-5,
+  serverOptimizer: 'adam',
+  serverLearningRate: 0.02,
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
@@ -123,6 +133,11 @@ const OptionsSchema = v.object({
   noiseMultiplier: v.optional(
     v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1000)),
     SYNC_SERVER_DEFAULTS.noiseMultiplier,
+  ),
+  serverOptimizer: v.optional(v.picklist(['adam', 'mean']), SYNC_SERVER_DEFAULTS.serverOptimizer),
+  serverLearningRate: v.optional(
+    v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1)),
+    SYNC_SERVER_DEFAULTS.serverLearningRate,
   ),
   privacyDelta: v.optional(
     v.pipe(v.number(), v.gtValue(0), v.maxValue(0.01, 'Expected a δ of at most 0.01')),

@@ -14,10 +14,11 @@ import {
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
-import { federatedAverage, privateAverage } from './federated-average.js';
+import { privateMean, weightedMean, withStep } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
 import { gdpEpsilon } from './privacy-accountant.js';
+import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
 import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
@@ -257,17 +258,24 @@ export class SyncService {
     }
     const problem = checkWeights(update.delta, base.config);
     if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
-    const { maxUpdateNorm, noiseMultiplier, roundSize } = this.#options;
+    const { maxUpdateNorm, noiseMultiplier, roundSize, serverOptimizer, serverLearningRate } = this.#options;
     const delta = clipWeights(update.delta, maxUpdateNorm).weights;
     const outcome = await this.#store.submitUpdate(
       { ...update, delta },
       {
         size: roundSize,
         noiseMultiplier,
-        aggregate: (weights, updates) =>
-          noiseMultiplier > 0
-            ? privateAverage(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
-            : federatedAverage(weights, updates),
+        aggregate: (weights, updates, optimizer) => {
+          const mean =
+            noiseMultiplier > 0
+              ? privateMean(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
+              : weightedMean(weights, updates);
+          if (!mean) return { weights };
+          if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
+          // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.
+          const adam = new ServerAdam({ learningRate: serverLearningRate }, optimizer);
+          return { weights: adam.step(weights, mean), optimizer: adam.state() };
+        },
       },
     );
     if (outcome.version > base.version) {

@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
+import type { WeightSet } from '../../src/core/model/weights.js';
 import { federatedAverage } from '../../src/server/federated-average.js';
-import { SqlSyncStore } from '../../src/server/index.js';
+import { type PendingUpdate, SqlSyncStore } from '../../src/server/index.js';
 import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
-const policy = { size: 4, noiseMultiplier: 0, aggregate: federatedAverage };
+const policy = {
+  size: 4,
+  noiseMultiplier: 0,
+  aggregate: (base: WeightSet, updates: readonly PendingUpdate[]) => ({ weights: federatedAverage(base, updates) }),
+};
 const rounds = { noisy: 0, plain: 0, privacyLoss: 0 };
 
 describe(`SqlSyncStore (${TEST_STORE})`, () => {

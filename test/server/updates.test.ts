@@ -32,7 +32,13 @@ describe('federated updates', () => {
   let url: string;
   let config: ModelConfig;
   beforeAll(async () => {
-    running = await startServer({ roundSize: 2, modelDim: 4, maxUpdateNorm: MAX_NORM, maxUpdateBytes: 4096 });
+    running = await startServer({
+      roundSize: 2,
+      modelDim: 4,
+      maxUpdateNorm: MAX_NORM,
+      maxUpdateBytes: 4096,
+      serverOptimizer: 'mean',
+    });
     url = running.url;
     await running.server.importCatalog(makeItems(10));
     config = (await getManifest(url)).config;
@@ -120,7 +126,9 @@ describe('concurrent updates', () => {
     const storage = shared ? { sql: shared } : database.options;
     // Started together: both migrate the new database at once.
     servers = await Promise.all(
-      [0, 1].map(() => createSyncServer({ ...storage, roundSize: 4, modelDim: 4, logger: quiet })),
+      [0, 1].map(() =>
+        createSyncServer({ ...storage, roundSize: 4, modelDim: 4, serverOptimizer: 'mean', logger: quiet }),
+      ),
     );
     urls = await Promise.all(servers.map(async (server) => (await server.listen({ port: 0 })).url));
     await servers[0]?.importCatalog(makeItems(4));

@@ -55,6 +55,16 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'ALTER TABLE omnipersona_model_versions ADD COLUMN plain_rounds integer NOT NULL DEFAULT 0',
     'ALTER TABLE omnipersona_model_versions ADD COLUMN privacy_loss double precision NOT NULL DEFAULT 0',
   ],
+  [
+    // The server optimizer's state after the round that made `model_version`: one row, replaced by
+    // each round in the transaction that writes the version.
+    `CREATE TABLE omnipersona_server_optimizer (
+      id integer PRIMARY KEY CHECK (id = 1),
+      model_version integer NOT NULL,
+      steps integer NOT NULL,
+      moments bytea NOT NULL
+    )`,
+  ],
 ];
 
 /**

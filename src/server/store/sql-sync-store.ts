@@ -9,6 +9,7 @@ import {
   type SyncedEvent,
 } from '../../core/sync/protocol.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
+import type { ServerAdamState } from '../server-optimizer.js';
 import { migrate, WRITE_LOCK_SQL } from './migrations.js';
 import { sha256Hex } from './sha256-hex.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
@@ -144,13 +145,15 @@ export class SqlSyncStore implements SyncStore {
         examples: row.examples,
         delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
       }));
-      const weights = policy.aggregate(await loadWeights(tx, base), updates);
+      const previous = await readOptimizer(tx, base);
+      const { weights, optimizer } = policy.aggregate(await loadWeights(tx, base), updates, previous);
       const next = await insertModel(tx, base + 1, current.catalogVersion, {
         config: current.config,
         weights,
         updates: current.updates + updates.length,
         rounds: addRound(current.rounds, policy.noiseMultiplier),
       });
+      if (optimizer) await writeOptimizer(tx, next.version, optimizer);
       return { version: next.version, pending: 0 };
     });
   }
@@ -228,6 +231,33 @@ export class SqlSyncStore implements SyncStore {
   close(): Promise<void> {
     return this.#sql.close();
   }
+}
+
+/** The optimizer state the round that made `version` left; undefined when another write made it. */
+async function readOptimizer(sql: SqlQueryable, version: number): Promise<ServerAdamState | undefined> {
+  const [row] = await sql.query<{ steps: number; moments: Uint8Array }>(
+    'SELECT steps, moments FROM omnipersona_server_optimizer WHERE id = 1 AND model_version = $1',
+    [version],
+  );
+  if (!row) return undefined;
+  const state: ServerAdamState = { steps: row.steps, first: {}, second: {} };
+  for (const [key, tensor] of Object.entries(decodeTensors(row.moments, STORED_LIMITS).tensors)) {
+    const [moment, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    if (moment === 'first') state.first[name] = tensor;
+    else if (moment === 'second') state.second[name] = tensor;
+  }
+  return state;
+}
+
+async function writeOptimizer(sql: SqlQueryable, version: number, state: ServerAdamState): Promise<void> {
+  const tensors: WeightSet = {};
+  for (const [name, tensor] of Object.entries(state.first)) tensors[`first/${name}`] = tensor;
+  for (const [name, tensor] of Object.entries(state.second)) tensors[`second/${name}`] = tensor;
+  await sql.query(
+    `INSERT INTO omnipersona_server_optimizer (id, model_version, steps, moments) VALUES (1, $1, $2, $3)
+     ON CONFLICT (id) DO UPDATE SET model_version = $1, steps = $2, moments = $3`,
+    [version, state.steps, encodeTensors(tensors)],
+  );
 }
 
 /** `rounds` and one more, with noise of `noiseMultiplier` (0 for none). */

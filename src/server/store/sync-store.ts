@@ -2,6 +2,7 @@ import type { CatalogItem } from '../../core/catalog.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
 import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
+import type { ServerAdamState } from '../server-optimizer.js';
 
 /** One published catalog. Versions start at 1 and only grow. */
 export interface CatalogRecord {
@@ -71,8 +72,17 @@ export interface RoundPolicy {
   size: number;
   /** The noise multiplier `aggregate` adds noise with (DP-FedAvg), 0 for none: for the round counts. */
   noiseMultiplier: number;
-  /** The next global weights from the current ones and the round's updates. */
-  aggregate(current: WeightSet, updates: readonly PendingUpdate[]): WeightSet;
+  /**
+   * The next global weights from the current ones and the round's updates. `optimizer` is the state
+   * the previous round's aggregate returned, when the current version is that round's (a version
+   * published or grown otherwise starts the optimizer afresh); a state returned is kept with the
+   * new version, in the same transaction.
+   */
+  aggregate(
+    current: WeightSet,
+    updates: readonly PendingUpdate[],
+    optimizer: ServerAdamState | undefined,
+  ): { weights: WeightSet; optimizer?: ServerAdamState };
 }
 
 /** Where an update left the round. */
