@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureBundleSizes } from './bundle-size.mjs';
 import { runMlBench } from './ml.mjs';
+import { runSyncBench } from './sync.mjs';
 import { runTrackingBench } from './tracking.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,3 +32,4 @@ console.log(`JSON: ${join('bench', 'results', 'bundle-size.json')}`);
 
 await runTrackingBench({ dist, results });
 await runMlBench({ dist, results });
+await runSyncBench({ results });

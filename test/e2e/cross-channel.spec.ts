@@ -1,7 +1,7 @@
 import type { Browser, Page } from '@playwright/test';
+import { rankBiasedOverlap } from '../../bench/rank-overlap.mjs';
 import type { Profile } from '../../src/core/features/profile.js';
 import { signShopperToken } from '../../src/server/index.js';
-import { rankBiasedOverlap } from './rank-overlap.js';
 import { expect, serveSdkPage, test } from './storage-helpers.js';
 
 /*

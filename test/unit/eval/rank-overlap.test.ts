@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rankBiasedOverlap } from '../../e2e/rank-overlap.js';
+import { rankBiasedOverlap } from '../../../bench/rank-overlap.mjs';
 
 describe('rankBiasedOverlap', () => {
   const ten = Array.from({ length: 10 }, (_, i) => `i${i}`);

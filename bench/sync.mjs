@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// Sync benchmark: the size of a device's model update against the full float32 weights, updates the
+// server accepts per second (embedded database, and PostgreSQL when OMNIPERSONA_TEST_POSTGRES_URL
+// names a server), and the time from one channel's sync to the same recommendations on a second.
+// Measures the built npm package in dist/npm (`npm run build`), in Node.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { rankBiasedOverlap } from './rank-overlap.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const npm = join(root, 'dist', 'npm');
+
+/** Model sizes the update figures are measured at: Beauty's catalog, and a small shop's. */
+const SIZES = [
+  { label: 'Beauty (12,101 items)', config: { items: 12_101, categories: 1, brands: 1, dim: 64 } },
+  { label: '1,000 items', config: { items: 1000, categories: 20, brands: 50, dim: 64 } },
+];
+const THROUGHPUT = { items: 1000, updates: 400, concurrency: 8, roundSize: 20 };
+const CONSISTENCY_RUNS = 5;
+
+/**
+ * Runs the sync benchmark, prints its tables and writes `bench/results/sync.json`.
+ * @param {{ results?: string }} [options]
+ */
+export async function runSyncBench({ results = join(root, 'bench', 'results') } = {}) {
+  if (!existsSync(join(npm, 'server', 'index.js'))) {
+    throw new Error('No dist/npm/server/index.js: run `npm run build` first.');
+  }
+  const sizes = await measureUpdateSizes();
+  console.log('\nModel updates: what a device sends against the full float32 weights');
+  console.table(
+    sizes.map((row) => ({
+      model: row.label,
+      'full weights F32 (KiB)': (row.fullBytes / 1024).toFixed(0),
+      'update as sent (KiB)': (row.updateBytes / 1024).toFixed(0),
+      'update / full': row.ratio.toFixed(3),
+    })),
+  );
+
+  const throughput = [await measureThroughput('embedded (PGlite)', { dataDir: 'memory://' })];
+  const postgres = process.env.OMNIPERSONA_TEST_POSTGRES_URL;
+  if (postgres)
+    throughput.push(await withDatabase(postgres, (database) => measureThroughput('PostgreSQL', { database })));
+  console.log(
+    `\nUpdates accepted per second (${THROUGHPUT.items} items at width 64, ${THROUGHPUT.concurrency} at a time)`,
+  );
+  console.table(
+    throughput.map((row) => ({
+      store: row.store,
+      'update (KiB)': (row.updateBytes / 1024).toFixed(0),
+      updates: row.updates,
+      'per second': row.perSecond.toFixed(0),
+      'rounds aggregated': row.rounds,
+    })),
+  );
+  if (!postgres)
+    console.log('PostgreSQL not measured: set OMNIPERSONA_TEST_POSTGRES_URL to an admin URL (.ci/run does).');
+
+  const consistency = await measureConsistency();
+  console.log('\nFrom one channel’s sync to the same top-10 on a second (two devices in Node, WASM)');
+  console.table([
+    {
+      'p50 (ms)': consistency.p50.toFixed(0),
+      'max (ms)': consistency.max.toFixed(0),
+      'rank-biased overlap, lowest': consistency.overlap.toFixed(3),
+      runs: consistency.runs.length,
+    },
+  ]);
+
+  mkdirSync(results, { recursive: true });
+  const file = join(results, 'sync.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), sizes, throughput, consistency }, null, 2)}\n`,
+  );
+  console.log(`JSON: ${join('bench', 'results', 'sync.json')}`);
+}
+
+/** A real device update (one contribution's shared part) and the full weights, encoded as they travel. */
+async function measureUpdateSizes() {
+  const { initialWeights, sharedPart } = await import(join(npm, 'core/model/model-spec.js'));
+  const { encodeTensors } = await import(join(npm, 'core/sync/tensor-codec.js'));
+  const rows = [];
+  for (const { label, config } of SIZES) {
+    const full = encodeTensors(initialWeights(config, 1), {});
+    // Gradient steps touch every weight the full softmax reaches: the update is dense.
+    const delta = sharedPart(initialWeights(config, 2), config);
+    const update = encodeTensors(delta, {});
+    rows.push({
+      label,
+      config,
+      fullBytes: full.length,
+      updateBytes: update.length,
+      ratio: update.length / full.length,
+    });
+  }
+  return rows;
+}
+
+/** Posts `THROUGHPUT.updates` updates to a server over HTTP, `concurrency` at a time. */
+async function measureThroughput(store, storage) {
+  const { createSyncServer } = await import(join(npm, 'server/index.js'));
+  const { encodeTensors } = await import(join(npm, 'core/sync/tensor-codec.js'));
+  const { sharedPart, initialWeights } = await import(join(npm, 'core/model/model-spec.js'));
+  const server = await createSyncServer({
+    ...storage,
+    roundSize: THROUGHPUT.roundSize,
+    logger: { info() {}, error: console.error },
+  });
+  try {
+    await server.importCatalog(
+      Array.from({ length: THROUGHPUT.items }, (_, i) => ({
+        id: `sku-${i}`,
+        category: `C${i % 20}`,
+        brand: `B${i % 50}`,
+      })),
+    );
+    const { url } = await server.listen({ port: 0 });
+    let manifest = await (await fetch(`${url}/v1/model`)).json();
+    const delta = sharedPart(initialWeights(manifest.config, 3), manifest.config);
+    for (const tensor of Object.values(delta)) for (let i = 0; i < tensor.data.length; i++) tensor.data[i] *= 0.001;
+    const body = (version) =>
+      encodeTensors(delta, {
+        'omnipersona.base_version': String(version),
+        'omnipersona.examples': '5',
+        'omnipersona.kind': 'delta',
+      });
+    let sent = 0;
+    let accepted = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (sent < THROUGHPUT.updates) {
+        sent++;
+        const response = await fetch(`${url}/v1/updates`, { method: 'POST', body: body(manifest.version) });
+        if (response.status === 200) accepted++;
+        else if (response.status === 409) manifest = await (await fetch(`${url}/v1/model`)).json();
+        else throw new Error(`POST /v1/updates answered ${response.status}: ${await response.text()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: THROUGHPUT.concurrency }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const last = await (await fetch(`${url}/v1/model`)).json();
+    return {
+      store,
+      updateBytes: body(1).length,
+      updates: accepted,
+      refusedStale: THROUGHPUT.updates - accepted,
+      seconds,
+      perSecond: accepted / seconds,
+      rounds: last.version - 1,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** A fresh database on the PostgreSQL server at `url`, dropped afterwards. */
+async function withDatabase(url, use) {
+  const name = `omnipersona_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const database = new URL(url);
+    database.pathname = `/${name}`;
+    return await use(database.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+/**
+ * One shopper on two devices (`web` and `app`, the npm package in Node with memory storage): the
+ * web device views four products and syncs; the time runs from the end of that sync to the app
+ * device showing the same top-10 after its own sync and training.
+ */
+async function measureConsistency() {
+  const { createSyncServer, signShopperToken } = await import(join(npm, 'server/index.js'));
+  const { createPersonalizer } = await import(join(npm, 'index.js'));
+  const catalog = JSON.parse(
+    await (await import('node:fs/promises')).readFile(join(root, 'demo/catalog.json'), 'utf8'),
+  );
+  const secret = 'bench-site-secret-of-at-least-32-characters';
+  const runs = [];
+  for (let run = 0; run < CONSISTENCY_RUNS; run++) {
+    const server = await createSyncServer({
+      dataDir: 'memory://',
+      siteSecret: secret,
+      logger: { info() {}, error() {} },
+    });
+    try {
+      await server.importCatalog(catalog);
+      const { url } = await server.listen({ port: 0 });
+      const token = await signShopperToken(secret, `shopper-${run}`);
+      const device = (channel) =>
+        createPersonalizer({
+          endpoint: url,
+          site: `${channel}-${run}`,
+          channel,
+          consent: 'synced',
+          trainAfterEvents: 0,
+        });
+      const web = device('web');
+      const app = device('app');
+      await web.identify(`shopper-${run}`, { token });
+      await app.identify(`shopper-${run}`, { token });
+      const category = ['Coffee', 'Outdoor', 'Kitchen', 'Running Shoes'][run % 4];
+      for (const item of catalog.filter((entry) => entry.category[0] === category).slice(0, 4)) {
+        web.track({ type: 'view', item });
+      }
+      await web.flush();
+      await web.sync();
+      await web.train();
+      const webPicks = (await web.recommend({ kind: 'for-you', count: 10 })).map((pick) => pick.item.id);
+      const started = performance.now();
+      await app.sync();
+      await app.train();
+      const appPicks = (await app.recommend({ kind: 'for-you', count: 10 })).map((pick) => pick.item.id);
+      runs.push({ ms: performance.now() - started, overlap: rankBiasedOverlap(webPicks, appPicks) });
+    } finally {
+      await server.close();
+    }
+  }
+  const times = runs.map((run) => run.ms).sort((a, b) => a - b);
+  return {
+    runs,
+    p50: times[Math.floor(times.length / 2)],
+    max: times.at(-1),
+    overlap: Math.min(...runs.map((run) => run.overlap)),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await runSyncBench();
