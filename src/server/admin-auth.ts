@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { errorResponse } from './error-response.js';
 
@@ -12,14 +12,19 @@ export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
     if (adminToken === undefined) {
       return errorResponse(c, 'FORBIDDEN', 'Publishing over HTTP is disabled: start the server with an admin token');
     }
-    const match = /^Bearer\s+(\S+)\s*$/iu.exec(c.req.header('authorization') ?? '');
-    if (!match?.[1]) {
+    const token = bearerToken(c);
+    if (token === undefined) {
       c.header('WWW-Authenticate', 'Bearer realm="omnipersona"');
       return errorResponse(c, 'UNAUTHORIZED', 'Expected an "Authorization: Bearer <admin token>" header');
     }
-    if (!(await timingSafeEqual(match[1], adminToken))) {
+    if (!(await timingSafeEqual(token, adminToken))) {
       return errorResponse(c, 'FORBIDDEN', 'The admin token is not valid');
     }
     await next();
   };
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined without one. */
+export function bearerToken(c: Context): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/iu.exec(c.req.header('authorization') ?? '')?.[1];
 }

@@ -76,6 +76,18 @@ const ERRORS = {
   tooLarge: error('Body over the server’s limit (`PAYLOAD_TOO_LARGE`); the connection is closed'),
 };
 
+/** A write of shopper events: its body and its answers. */
+const EVENTS_WRITE = {
+  requestBody: { required: true, content: json('ShopperEventsBody') },
+  responses: {
+    200: { description: 'Stored', content: json('ShopperEventsReceipt') },
+    400: ERRORS.badRequest,
+    401: ERRORS.unauthorized,
+    403: ERRORS.forbidden,
+    413: ERRORS.tooLarge,
+  },
+};
+
 const DTYPE = {
   name: 'dtype',
   in: 'query',
@@ -243,14 +255,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Add events to the signed-in shopper’s log; known ids are skipped',
           security: shopper,
-          requestBody: { required: true, content: json('ShopperEventsBody') },
-          responses: {
-            200: { description: 'Stored', content: json('ShopperEventsReceipt') },
-            400: ERRORS.badRequest,
-            401: ERRORS.unauthorized,
-            403: ERRORS.forbidden,
-            413: ERRORS.tooLarge,
-          },
+          ...EVENTS_WRITE,
         },
       },
       [ROUTES.shopper]: {
@@ -270,14 +275,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'userId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } },
             { name: 'channel', in: 'query', schema: { type: 'string', default: 'pos' } },
           ],
-          requestBody: { required: true, content: json('ShopperEventsBody') },
-          responses: {
-            200: { description: 'Stored', content: json('ShopperEventsReceipt') },
-            400: ERRORS.badRequest,
-            401: ERRORS.unauthorized,
-            403: ERRORS.forbidden,
-            413: ERRORS.tooLarge,
-          },
+          ...EVENTS_WRITE,
         },
       },
     },

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { OmniPersonaError } from '../core/errors.js';
+import { bearerToken } from './admin-auth.js';
 import { errorResponse } from './error-response.js';
 
 /**
@@ -76,14 +77,14 @@ export function shopperAuth(siteSecret: string | undefined): MiddlewareHandler<{
     if (siteSecret === undefined) {
       return errorResponse(c, 'FORBIDDEN', 'Shopper state is disabled: start the server with a site secret');
     }
-    const match = /^Bearer\s+(\S+)\s*$/iu.exec(c.req.header('authorization') ?? '');
-    if (!match?.[1]) {
+    const token = bearerToken(c);
+    if (token === undefined) {
       c.header('WWW-Authenticate', 'Bearer realm="omnipersona-shopper"');
       return errorResponse(c, 'UNAUTHORIZED', 'Expected an "Authorization: Bearer <shopper token>" header');
     }
     let subject: unknown;
     try {
-      const payload = await verify(match[1], siteSecret, { alg: 'HS256', aud: SHOPPER_TOKEN_AUDIENCE });
+      const payload = await verify(token, siteSecret, { alg: 'HS256', aud: SHOPPER_TOKEN_AUDIENCE });
       // `verify` checks `exp` when present; a shopper token must carry one.
       if (typeof payload.exp !== 'number') throw new Error('no exp claim');
       subject = payload.sub;

@@ -65,6 +65,12 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     return { ...harness, sent, keptAlive, network, runtime, hide: () => hidden?.() };
   }
 
+  /** What the server holds for the shopper of `token`: their first page of synced events. */
+  async function serverEvents(token: string): Promise<Array<{ id: string; item?: { id: string } }>> {
+    const response = await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await response.json()) as { events: Array<{ id: string; item?: { id: string } }> }).events;
+  }
+
   const view = (harness: Harness, id: string) => {
     harness.advance(60_000);
     harness.personalizer.track({ type: 'view', item: catalog.find((entry) => entry.id === id) ?? item(id) });
@@ -179,8 +185,7 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     await web.personalizer.forget();
     expect(web.sent).toContain('DELETE /v1/shopper');
 
-    const read = await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } });
-    expect(((await read.json()) as { events: unknown[] }).events).toEqual([]);
+    expect(await serverEvents(token)).toEqual([]);
   });
 
   it('retries a background sync that found the server unreachable, with backoff, until it gets through', async () => {
@@ -195,12 +200,7 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     await web.personalizer.train();
     await expect.poll(() => web.errors.filter((error) => error.code === 'NETWORK').length).toBeGreaterThanOrEqual(2);
     web.network.offline = false;
-    const read = async () =>
-      (
-        (await (
-          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
-        ).json()) as { events: Array<{ id: string }> }
-      ).events.length;
+    const read = async () => (await serverEvents(token)).length;
     await expect.poll(read, { timeout: 5_000 }).toBe(2);
   });
 
@@ -210,12 +210,7 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     await web.personalizer.identify('finn', { token });
     view(web, 'coffee-a');
     await web.personalizer.sync();
-    const events = async () =>
-      (
-        (await (
-          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
-        ).json()) as { events: unknown[] }
-      ).events.length;
+    const events = async () => (await serverEvents(token)).length;
     expect(await events()).toBe(1);
 
     web.network.offline = true;
@@ -239,12 +234,7 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     await web.personalizer.flush();
     web.hide();
     expect(web.keptAlive).toEqual(['POST /v1/shopper/events']);
-    const read = async () =>
-      (
-        (await (
-          await fetch(`${running.url}/v1/shopper/events`, { headers: { authorization: `Bearer ${token}` } })
-        ).json()) as { events: Array<{ item?: { id: string } }> }
-      ).events.map((event) => event.item?.id);
+    const read = async () => (await serverEvents(token)).map((event) => event.item?.id);
     await expect.poll(read).toEqual(['coffee-b', 'tea-b']);
     // The next sync sends them again; the server keeps one of each.
     expect((await web.personalizer.sync()).shopper).toMatchObject({ pushed: 0 });
