@@ -70,6 +70,12 @@ export interface SyncServerOptions {
   /** The δ the manifest's ε is stated at. @default 1e-5 */
   privacyDelta?: number;
   /**
+   * An update weighs as many examples as it learnt from, up to this many: together with the clip
+   * norm it bounds how far one device, honest or not, moves a round (at most this weight over the
+   * round's total, times the clip norm). @default 100
+   */
+  maxUpdateWeight?: number;
+  /**
    * How a round's mean update becomes the next version: `adam` feeds it to the server's Adam
    * (FedAdam, its moments kept with the versions), as the federated evaluation does; `mean` adds it
    * as it is (plain FedAvg), for rounds so small that each is one device (a demo). @default 'adam'
@@ -98,6 +104,7 @@ export const SYNC_SERVER_DEFAULTS = {
   privacyDelta: 1e-5,
   serverOptimizer: 'adam',
   serverLearningRate: 0.02,
+  maxUpdateWeight: 100,
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
@@ -135,6 +142,10 @@ const OptionsSchema = v.object({
     SYNC_SERVER_DEFAULTS.noiseMultiplier,
   ),
   serverOptimizer: v.optional(v.picklist(['adam', 'mean']), SYNC_SERVER_DEFAULTS.serverOptimizer),
+  maxUpdateWeight: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(10_000)),
+    SYNC_SERVER_DEFAULTS.maxUpdateWeight,
+  ),
   serverLearningRate: v.optional(
     v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1)),
     SYNC_SERVER_DEFAULTS.serverLearningRate,

@@ -258,7 +258,8 @@ export class SyncService {
     }
     const problem = checkWeights(update.delta, base.config);
     if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
-    const { maxUpdateNorm, noiseMultiplier, roundSize, serverOptimizer, serverLearningRate } = this.#options;
+    const { maxUpdateNorm, noiseMultiplier, roundSize, serverOptimizer, serverLearningRate, maxUpdateWeight } =
+      this.#options;
     const delta = clipWeights(update.delta, maxUpdateNorm).weights;
     const outcome = await this.#store.submitUpdate(
       { ...update, delta },
@@ -269,7 +270,10 @@ export class SyncService {
           const mean =
             noiseMultiplier > 0
               ? privateMean(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
-              : weightedMean(weights, updates);
+              : weightedMean(
+                  weights,
+                  updates.map((update) => ({ ...update, examples: Math.min(update.examples, maxUpdateWeight) })),
+                );
           if (!mean) return { weights };
           if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
           // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.

@@ -74,6 +74,22 @@ describe('federated updates', () => {
     }
   });
 
+  it('weighs an update by its examples only up to maxUpdateWeight, bounding one device’s pull on a round', async () => {
+    const base = await getManifest(url);
+    const baseWeights = (await getWeights(url, base)).tensors;
+    const honest = filledWeights(config, () => 0);
+    // A device claiming 10,000 examples, its update at the clip norm.
+    const loud = filledWeights(config, (i) => (i % 2 === 0 ? 1 : -1));
+    const scale = MAX_NORM / weightsNorm(loud);
+    await receipt(await postUpdate(url, updateBody(honest, base.version, 20)));
+    await receipt(await postUpdate(url, updateBody(loud, base.version, 10_000)));
+    const served = (await getWeights(url, await getManifest(url))).tensors;
+    // Weighed 100 against 20: the round moves 100/120 of the clipped update, not 10,000/10,020 of it.
+    const moved = (served.item_bias?.data[0] ?? 0) - (baseWeights.item_bias?.data[0] ?? 0);
+    const share = moved / (scale * (loud.item_bias?.data[0] ?? 0));
+    expect(share).toBeCloseTo(100 / 120, 5);
+  });
+
   it('refuses bad updates with a 4xx code, stores none of them, and keeps serving', async () => {
     const { version } = await getManifest(url);
     const zero = filledWeights(config, () => 0);
