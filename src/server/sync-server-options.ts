@@ -76,6 +76,13 @@ export interface SyncServerOptions {
    */
   maxUpdateWeight?: number;
   /**
+   * How many versions an update's base may lag behind the current one and still count: it joins
+   * the current round, its delta applied to the current weights with its weight divided by one plus
+   * the lag. Older updates are refused with 409 `STALE_UPDATE`, as are ones from a model of another
+   * shape. 0 refuses every update not based on the current version. @default 0
+   */
+  maxStaleness?: number;
+  /**
    * How a round's mean update becomes the next version: `adam` feeds it to the server's Adam
    * (FedAdam, its moments kept with the versions), as the federated evaluation does; `mean` adds it
    * as it is (plain FedAvg), for rounds so small that each is one device (a demo). @default 'adam'
@@ -105,6 +112,7 @@ export const SYNC_SERVER_DEFAULTS = {
   serverOptimizer: 'adam',
   serverLearningRate: 0.02,
   maxUpdateWeight: 100,
+  maxStaleness: 0,
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
@@ -142,6 +150,10 @@ const OptionsSchema = v.object({
     SYNC_SERVER_DEFAULTS.noiseMultiplier,
   ),
   serverOptimizer: v.optional(v.picklist(['adam', 'mean']), SYNC_SERVER_DEFAULTS.serverOptimizer),
+  maxStaleness: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(100)),
+    SYNC_SERVER_DEFAULTS.maxStaleness,
+  ),
   maxUpdateWeight: v.optional(
     v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(10_000)),
     SYNC_SERVER_DEFAULTS.maxUpdateWeight,

@@ -238,8 +238,10 @@ export class SyncService {
   /**
    * Validates a device's update, clips it, and adds it to the current round; the update that
    * completes the round aggregates it into the next version.
+   * An update based on a version up to `maxStaleness` behind the current one joins the current round
+   * with its weight divided by one plus its lag (its delta applied to the current weights).
    * @throws OmniPersonaError `INVALID_PAYLOAD`, `NOT_FOUND` (unknown base version) or `STALE_UPDATE`
-   * (base older than the current version: download the current model and train again).
+   * (base too old, or of another model shape: download the current model and train again).
    */
   async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
     const update = parseUpdatePayload(bytes, this.#options.maxUpdateBytes);
@@ -250,7 +252,7 @@ export class SyncService {
         `Base model version ${update.baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
       );
     }
-    if (base.version < current.version) {
+    if (current.version - base.version > this.#options.maxStaleness) {
       throw new OmniPersonaError(
         'STALE_UPDATE',
         `Update is based on model version ${base.version}, but the current version is ${current.version}: download it and train again`,
@@ -258,21 +260,33 @@ export class SyncService {
     }
     const problem = checkWeights(update.delta, base.config);
     if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
-    const { maxUpdateNorm, noiseMultiplier, roundSize, serverOptimizer, serverLearningRate, maxUpdateWeight } =
-      this.#options;
+    const {
+      maxUpdateNorm,
+      noiseMultiplier,
+      roundSize,
+      serverOptimizer,
+      serverLearningRate,
+      maxUpdateWeight,
+      maxStaleness,
+    } = this.#options;
     const delta = clipWeights(update.delta, maxUpdateNorm).weights;
     const outcome = await this.#store.submitUpdate(
       { ...update, delta },
       {
         size: roundSize,
         noiseMultiplier,
+        maxStaleness,
         aggregate: (weights, updates, optimizer) => {
           const mean =
             noiseMultiplier > 0
               ? privateMean(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
               : weightedMean(
                   weights,
-                  updates.map((update) => ({ ...update, examples: Math.min(update.examples, maxUpdateWeight) })),
+                  updates.map((update) => ({
+                    ...update,
+                    // Capped, then down-weighted by how many versions behind its base was.
+                    examples: Math.min(update.examples, maxUpdateWeight) / (1 + (update.staleness ?? 0)),
+                  })),
                 );
           if (!mean) return { weights };
           if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };

@@ -9,6 +9,7 @@ const config = { items: 3, categories: 2, brands: 1, dim: 2 };
 const policy = {
   size: 4,
   noiseMultiplier: 0,
+  maxStaleness: 0,
   aggregate: (base: WeightSet, updates: readonly PendingUpdate[]) => ({ weights: federatedAverage(base, updates) }),
 };
 const rounds = { noisy: 0, plain: 0, privacyLoss: 0 };

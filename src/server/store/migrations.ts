@@ -65,6 +65,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
       moments bytea NOT NULL
     )`,
   ],
+  [
+    // The round an update joined: its base, or a later version when it came in stale.
+    'ALTER TABLE omnipersona_pending_updates ADD COLUMN round_version integer',
+    'UPDATE omnipersona_pending_updates SET round_version = base_version',
+    'ALTER TABLE omnipersona_pending_updates ALTER COLUMN round_version SET NOT NULL',
+    'CREATE INDEX omnipersona_pending_updates_round ON omnipersona_pending_updates (round_version)',
+  ],
 ];
 
 /**

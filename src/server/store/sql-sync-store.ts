@@ -118,36 +118,43 @@ export class SqlSyncStore implements SyncStore {
           `Base model version ${base} does not exist; the current version is ${current?.version ?? 'none'}`,
         );
       }
-      if (base < current.version) {
+      const round = current.version;
+      if (round - base > policy.maxStaleness) {
         throw new OmniPersonaError(
           'STALE_UPDATE',
-          `Update is based on model version ${base}, but the current version is ${current.version}: download it and train again`,
+          `Update is based on model version ${base}, but the current version is ${round}: download it and train again`,
         );
       }
-      await tx.query('INSERT INTO omnipersona_pending_updates (base_version, examples, payload) VALUES ($1, $2, $3)', [
-        base,
-        update.examples,
-        encodeTensors(update.delta),
-      ]);
+      if (base < round && !sameShape(await readModel(tx, base), current)) {
+        throw new OmniPersonaError(
+          'STALE_UPDATE',
+          `Update is based on model version ${base}, whose shape version ${round} no longer has: download it and train again`,
+        );
+      }
+      await tx.query(
+        'INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ($1, $2, $3, $4)',
+        [base, round, update.examples, encodeTensors(update.delta)],
+      );
       const [count] = await tx.query<{ n: number }>(
-        'SELECT count(*)::integer AS n FROM omnipersona_pending_updates WHERE base_version = $1',
-        [base],
+        'SELECT count(*)::integer AS n FROM omnipersona_pending_updates WHERE round_version = $1',
+        [round],
       );
       const pending = count?.n ?? 0;
-      if (pending < policy.size) return { version: current.version, pending };
+      if (pending < policy.size) return { version: round, pending };
 
-      const rows = await tx.query<{ examples: number; payload: Uint8Array }>(
-        'SELECT examples, payload FROM omnipersona_pending_updates WHERE base_version = $1 ORDER BY id',
-        [base],
+      const rows = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
+        'SELECT base_version, examples, payload FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
+        [round],
       );
       const updates = rows.map((row) => ({
-        baseVersion: base,
+        baseVersion: row.base_version,
         examples: row.examples,
         delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
+        staleness: round - row.base_version,
       }));
-      const previous = await readOptimizer(tx, base);
-      const { weights, optimizer } = policy.aggregate(await loadWeights(tx, base), updates, previous);
-      const next = await insertModel(tx, base + 1, current.catalogVersion, {
+      const previous = await readOptimizer(tx, round);
+      const { weights, optimizer } = policy.aggregate(await loadWeights(tx, round), updates, previous);
+      const next = await insertModel(tx, round + 1, current.catalogVersion, {
         config: current.config,
         weights,
         updates: current.updates + updates.length,
@@ -260,6 +267,11 @@ async function writeOptimizer(sql: SqlQueryable, version: number, state: ServerA
   );
 }
 
+/** Whether two versions' weights have the same tensors and shapes. */
+function sameShape(a: ModelRecord | undefined, b: ModelRecord): boolean {
+  return a !== undefined && JSON.stringify(a.config) === JSON.stringify(b.config);
+}
+
 /** `rounds` and one more, with noise of `noiseMultiplier` (0 for none). */
 function addRound(rounds: RoundCounts, noiseMultiplier: number): RoundCounts {
   if (!(noiseMultiplier > 0)) return { ...rounds, plain: rounds.plain + 1 };
@@ -339,8 +351,8 @@ async function insertModel(
       draft.rounds.privacyLoss,
     ],
   );
-  // Updates trained on an older model cannot be averaged into this one.
-  await sql.query('DELETE FROM omnipersona_pending_updates WHERE base_version < $1', [version]);
+  // Updates waiting for an older version's round cannot be averaged into this one.
+  await sql.query('DELETE FROM omnipersona_pending_updates WHERE round_version < $1', [version]);
   return {
     version,
     config: draft.config,

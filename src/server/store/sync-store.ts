@@ -42,6 +42,8 @@ export interface PendingUpdate {
   baseVersion: number;
   examples: number;
   delta: WeightSet;
+  /** Versions published between its base and the round it joined; 0 for a current update. */
+  staleness?: number;
 }
 
 /** A model the store should append as the next version. */
@@ -72,6 +74,11 @@ export interface RoundPolicy {
   size: number;
   /** The noise multiplier `aggregate` adds noise with (DP-FedAvg), 0 for none: for the round counts. */
   noiseMultiplier: number;
+  /**
+   * Versions an update's base may lag behind the current one and still join its round (its delta
+   * applied to the current weights); older ones are refused as stale.
+   */
+  maxStaleness: number;
   /**
    * The next global weights from the current ones and the round's updates. `optimizer` is the state
    * the previous round's aggregate returned, when the current version is that round's (a version
@@ -111,10 +118,10 @@ export interface SyncStore {
     plan: (state: StoreState) => Promise<StoreChange> | StoreChange,
   ): Promise<{ catalog?: CatalogRecord; model?: ModelRecord }>;
   /**
-   * Adds an update for the current version and, when the round is full, aggregates it into the next
-   * version, all in one transaction.
-   * @throws OmniPersonaError `STALE_UPDATE` when `update.baseVersion` is no longer current,
-   * `NOT_FOUND` when it never existed.
+   * Adds an update to the current version's round and, when the round is full, aggregates it into
+   * the next version, all in one transaction.
+   * @throws OmniPersonaError `STALE_UPDATE` when `update.baseVersion` lags the current version by more
+   * than `policy.maxStaleness`, `NOT_FOUND` when it never existed.
    */
   submitUpdate(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome>;
   /**
