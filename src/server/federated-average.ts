@@ -134,8 +134,8 @@ export function withStep(base: WeightSet, step: WeightSet): WeightSet {
   return result;
 }
 
-/** How {@link privateAverage} protects a round. */
-export interface PrivateAverageOptions {
+/** How {@link privateMean} protects a round. */
+export interface PrivateMeanOptions {
   /** Each update is scaled down to this L2 norm first. */
   clipNorm: number;
   /** The sum gets Gaussian noise of standard deviation `noiseMultiplier × clipNorm` on every value. */
@@ -145,26 +145,16 @@ export interface PrivateAverageOptions {
 }
 
 /**
- * DP-FedAvg's aggregate (McMahan et al., 2018): `base + (Σ clip(Δᵢ) + N(0, (z·C)²)) / K` over the
- * round's K updates. Every update weighs the same, whatever its example count, so that one shopper
- * moves the sum by at most C: the Gaussian mechanism that `privacy-accountant.ts` accounts for.
- * Row lists are ignored: every update is read as dense.
- * @throws OmniPersonaError `INVALID_PAYLOAD` when a delta lacks a tensor of `base` or has another size.
+ * DP-FedAvg's mean update (McMahan et al., 2018): `(Σ clip(Δᵢ) + N(0, (z·C)²)) / K` over the round's
+ * K updates, shaped like `like`; undefined for an empty round. Every update weighs the same, whatever
+ * its example count, so that one shopper moves the sum by at most C: the Gaussian mechanism that
+ * `privacy-accountant.ts` accounts for. Row lists are ignored: every update is read as dense.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` when a delta lacks a tensor of `like` or has another size.
  */
-export function privateAverage(
-  base: WeightSet,
-  updates: readonly WeightedDelta[],
-  options: PrivateAverageOptions,
-): WeightSet {
-  const mean = privateMean(base, updates, options);
-  return mean ? withStep(base, mean) : base;
-}
-
-/** {@link privateAverage}'s noisy mean update, shaped like `like`; undefined for an empty round. */
 export function privateMean(
   like: WeightSet,
   updates: readonly WeightedDelta[],
-  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateAverageOptions,
+  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateMeanOptions,
 ): WeightSet | undefined {
   if (updates.length === 0) return undefined;
   const average = new DeltaAverage(like);

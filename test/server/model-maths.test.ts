@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
+import type { WeightSet } from '../../src/core/model/weights.js';
 import { clipWeights, weightsNorm } from '../../src/core/model/weights.js';
 import { seededRandom } from '../../src/core/random.js';
-import { federatedAverage, privateAverage } from '../../src/server/federated-average.js';
+import { federatedAverage, privateMean, withStep } from '../../src/server/federated-average.js';
 import { growWeights } from '../../src/server/grow-weights.js';
 import { ServerAdam } from '../../src/server/server-optimizer.js';
 
@@ -95,7 +96,14 @@ describe('clipWeights', () => {
   });
 });
 
-describe('privateAverage (DP-FedAvg)', () => {
+describe('privateMean (DP-FedAvg)', () => {
+  /** The next weights of a private round: the base plus its noisy mean. */
+  const privateAverage = (
+    base: WeightSet,
+    updates: Parameters<typeof privateMean>[1],
+    options: Parameters<typeof privateMean>[2],
+  ) => withStep(base, privateMean(base, updates, options) as WeightSet);
+
   const zeros = (n: number) => ({ w: { shape: [n], data: new Float32Array(n) } });
 
   it('without noise, adds the unweighted mean of the clipped deltas, whatever their example counts', () => {

@@ -75,9 +75,6 @@ export interface CorePersonalizer extends Personalizer {
   reportError(error: unknown, context: string): void;
 }
 
-/** Events of one page kept for a sync before it leaves; beyond this, the next sync sends them. */
-const UNSYNCED_LIMIT = 200;
-
 /** Builds a personalizer from options and platform adapters. Platform entries wrap this. */
 export function createCorePersonalizer(options: PersonalizerOptions, platform: PersonalizerPlatform): CorePersonalizer {
   const config = resolveOptions(options);
@@ -110,26 +107,9 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     report,
   });
 
-  /** Shopper tokens by user id, from `identify()` or the `shopperToken` option; memory only. */
-  const tokens = new Map<string, string>();
   const shopperSync =
-    client &&
-    new ShopperSync({
-      client,
-      log: platform.log,
-      kv: platform.kv,
-      async token(userId, fresh) {
-        const known = tokens.get(userId);
-        if (known !== undefined && !fresh) return known;
-        const supplied = await config.shopperToken?.(userId);
-        if (typeof supplied === 'string' && supplied !== '') tokens.set(userId, supplied);
-        else tokens.delete(userId);
-        return tokens.get(userId);
-      },
-    });
+    client && new ShopperSync({ client, log: platform.log, kv: platform.kv, shopperToken: config.shopperToken });
 
-  /** Events accepted on this page since the last exchange with the shopper's other channels. */
-  let unsynced: TrackedEvent[] = [];
   /** Failed background syncs in a row, and the timer of the next try. */
   let retries = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -152,7 +132,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     ...(automation ? { automation } : {}),
     canStore,
     onAccepted(event) {
-      if (unsynced.length < UNSYNCED_LIMIT) unsynced.push(event);
+      shopperSync?.recorded(event);
       for (const item of eventItems(event)) {
         catalog.upsert(toCatalogItem(item));
         if (event.type !== 'engagement' && event.type !== 'remove_from_cart') impressions.engaged(item.id);
@@ -164,8 +144,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       scheduleTraining();
     },
     onShopperChanged() {
-      // What was recorded before is the previous shopper's: never sent as the next one's.
-      unsynced = [];
+      shopperSync?.clearRecorded();
       lastTraining = undefined;
       newItemEvents = 0;
       model.resetPersonal().catch((error: unknown) => report(error, 'Resetting the personal model failed'));
@@ -299,9 +278,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     const events = await history();
     const userId = recorder.userId;
     if (userId === undefined) return undefined;
-    const sent = unsynced.length;
     const report = await shopperSync.sync(userId, events);
-    unsynced = unsynced.slice(sent);
     if (report.pulled > 0) {
       // They count towards the next training like events recorded here.
       newItemEvents += report.pulled;
@@ -364,7 +341,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
           `identify()'s token must be a shopper token string, received ${describeValue(token)}`,
         );
       }
-      if (userId !== undefined && token !== undefined) tokens.set(userId, token);
+      if (userId !== undefined && token !== undefined) shopperSync?.rememberToken(userId, token);
       await recorder.identify(userId);
     },
     recommend,
@@ -386,7 +363,7 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
       impressions.reset();
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       retryTimer = undefined;
-      unsynced = [];
+      shopperSync?.clearRecorded();
       const waiting = await forgetOnServer(consent);
       await recorder.forget();
       await training?.catch(() => undefined);
@@ -441,24 +418,11 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
 
   platform.onHidden?.(() => {
     void recorder.flush(true);
-    pushBeforeLeaving();
-  });
-
-  /**
-   * The page is going away: the signed-in shopper's events from it leave now, in a keepalive
-   * request, so that their other channels see them without waiting for this device's next sync.
-   */
-  function pushBeforeLeaving(): void {
-    if (!shopperSync || !consentAllows(consent, 'push-personal')) return;
+    // The signed-in shopper's events from this page leave now, so their other channels need not
+    // wait for this device's next sync.
     const userId = recorder.userId;
-    const token = userId === undefined ? undefined : tokens.get(userId);
-    // Only events already stamped with the shopper's session (the flush above stamps what it writes).
-    const events = unsynced.filter((event) => event.sessionId !== undefined && event.anonymousId !== undefined);
-    if (token === undefined || events.length === 0) return;
-    shopperSync.pushBeforeLeaving(token, events).catch(() => {
-      // Sent again by the next sync.
-    });
-  }
+    if (userId !== undefined && consentAllows(consent, 'push-personal')) shopperSync?.pushBeforeLeaving(userId);
+  });
   recorder.warmUp();
   platform.tabs?.listen((message) => {
     // Another tab trained on the shared log and stored its weights: use them from the next score.

@@ -14,6 +14,9 @@ const OUTBOX_KEY = 'shopper-outbox';
 /** A `keepalive` request's body must stay under 64 KiB in all; the rest waits for the next sync. */
 const KEEPALIVE_BYTES = 60_000;
 
+/** Events of one page kept for a push before it leaves; beyond this, the next sync sends them. */
+const UNSYNCED_LIMIT = 200;
+
 /**
  * Events recorded this long before the newest one pushed are offered again (the server skips the
  * ids it has), so that one tracked late, with an earlier time, is not left behind.
@@ -52,10 +55,10 @@ export interface ShopperSyncDeps {
   log: EventLog;
   kv: KeyValueStore;
   /**
-   * The shopper token for `userId` (see `signShopperToken` on the server), or undefined when the
-   * host has none; `fresh` asks for a new one after the server refused the last.
+   * The host's source of shopper tokens (the `shopperToken` option; see `signShopperToken` on the
+   * server): asked when there is none for the user yet, and again after the server refused one.
    */
-  token(userId: string, fresh: boolean): Promise<string | undefined>;
+  shopperToken?: ((userId: string) => string | undefined | Promise<string | undefined>) | undefined;
 }
 
 /**
@@ -66,9 +69,31 @@ export interface ShopperSyncDeps {
  */
 export class ShopperSync {
   readonly #deps: ShopperSyncDeps;
+  /** Shopper tokens by user id, from `identify()` or the host's source; memory only. */
+  readonly #tokens = new Map<string, string>();
+  /** Events accepted on this page since the last exchange. */
+  #unsynced: TrackedEvent[] = [];
 
   constructor(deps: ShopperSyncDeps) {
     this.#deps = deps;
+  }
+
+  /** Keeps the token the host passed to `identify()` for `userId`. */
+  rememberToken(userId: string, token: string): void {
+    this.#tokens.set(userId, token);
+  }
+
+  /** Notes an event accepted on this page, for {@link pushBeforeLeaving}. */
+  recorded(event: TrackedEvent): void {
+    if (this.#unsynced.length < UNSYNCED_LIMIT) this.#unsynced.push(event);
+  }
+
+  /**
+   * Drops the page's events noted so far: another shopper signed in or out, or the device forgot
+   * them. What was recorded before is never sent as the next shopper's.
+   */
+  clearRecorded(): void {
+    this.#unsynced = [];
   }
 
   /**
@@ -83,6 +108,7 @@ export class ShopperSync {
       stored?.userId === userId ? stored : { userId, version: 0, pushedUntil: 0, recent: [] };
     const report: ShopperSyncReport = { pushed: 0, pulled: 0, version: state.version };
 
+    const noted = this.#unsynced.length;
     const recent = new Set(state.recent.map(([id]) => id));
     const outgoing = history.filter(
       (event) =>
@@ -112,6 +138,8 @@ export class ShopperSync {
       if (!page.more) break;
     }
     report.version = state.version;
+    // What the page noted before the exchange has gone with it.
+    this.#unsynced = this.#unsynced.slice(noted);
     return report;
   }
 
@@ -148,21 +176,44 @@ export class ShopperSync {
   }
 
   /**
-   * Sends `events` at once with `keepalive`, for a page that is going away: as many of the newest as
-   * fit in a keepalive body. Starts the request synchronously; the next sync sends them again (the
-   * server skips what it has), so a failure loses nothing.
+   * For a page that is going away: sends the events it noted for `userId` at once with `keepalive`,
+   * as many of the newest as fit in a keepalive body, with a token already in memory (there is no
+   * time to ask the host for one). Starts the request synchronously; the next sync sends them again
+   * (the server skips what it has), so a failure loses nothing.
    */
-  pushBeforeLeaving(token: string, events: readonly TrackedEvent[]): Promise<unknown> {
-    const synced = events.map(toSyncedEvent);
-    while (synced.length > 0 && JSON.stringify({ events: synced }).length > KEEPALIVE_BYTES) synced.shift();
-    if (synced.length === 0) return Promise.resolve();
-    return this.#deps.client.pushShopperEvents(token, synced, true);
+  pushBeforeLeaving(userId: string): void {
+    const token = this.#tokens.get(userId);
+    if (token === undefined) return;
+    // Only events already stamped with the shopper's session (a flush stamps what it writes).
+    const stamped = this.#unsynced.filter((event) => event.sessionId !== undefined && event.anonymousId !== undefined);
+    const synced: SyncedEvent[] = [];
+    let bytes = '{"events":[]}'.length;
+    for (let i = stamped.length - 1; i >= 0; i--) {
+      const event = toSyncedEvent(stamped[i] as TrackedEvent);
+      bytes += JSON.stringify(event).length + 1;
+      if (bytes > KEEPALIVE_BYTES) break;
+      synced.unshift(event);
+    }
+    if (synced.length === 0) return;
+    this.#deps.client.pushShopperEvents(token, synced, true).catch(() => {
+      // Sent again by the next sync.
+    });
+  }
+
+  /** The token for `userId`: the one in memory, or the host's, fresh when `fresh`. */
+  async #token(userId: string, fresh: boolean): Promise<string | undefined> {
+    const known = this.#tokens.get(userId);
+    if (known !== undefined && !fresh) return known;
+    const supplied = await this.#deps.shopperToken?.(userId);
+    if (typeof supplied === 'string' && supplied !== '') this.#tokens.set(userId, supplied);
+    else this.#tokens.delete(userId);
+    return this.#tokens.get(userId);
   }
 
   /** Runs `call` with the shopper's token, and once more with a fresh one when the server refuses it. */
   async #authorized<T>(userId: string, call: (token: string) => Promise<T>): Promise<T> {
     for (const fresh of [false, true]) {
-      const token = await this.#deps.token(userId, fresh);
+      const token = await this.#token(userId, fresh);
       if (token === undefined) break;
       try {
         return await call(token);
