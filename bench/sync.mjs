@@ -17,7 +17,8 @@ const SIZES = [
   { label: 'Beauty (12,101 items)', config: { items: 12_101, categories: 1, brands: 1, dim: 64 } },
   { label: '1,000 items', config: { items: 1000, categories: 20, brands: 50, dim: 64 } },
 ];
-const THROUGHPUT = { items: 1000, updates: 400, concurrency: 8, roundSize: 20 };
+/** Devices posting at once, each a request after the other, for `seconds`; rounds of the server's default size. */
+const THROUGHPUT = { items: 1000, seconds: 8, concurrency: 64, roundSize: 20, maxStaleness: 4 };
 const CONSISTENCY_RUNS = 5;
 
 /**
@@ -34,7 +35,8 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
     sizes.map((row) => ({
       model: row.label,
       'full weights F32 (KiB)': (row.fullBytes / 1024).toFixed(0),
-      'update as sent (KiB)': (row.updateBytes / 1024).toFixed(0),
+      'dense update F32 (KiB)': (row.denseBytes / 1024).toFixed(0),
+      'update as sent, rank 4 int8 (KiB)': (row.updateBytes / 1024).toFixed(1),
       'update / full': row.ratio.toFixed(3),
     })),
   );
@@ -50,8 +52,9 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
     throughput.map((row) => ({
       store: row.store,
       'update (KiB)': (row.updateBytes / 1024).toFixed(0),
-      updates: row.updates,
-      'per second': row.perSecond.toFixed(0),
+      accepted: row.updates,
+      'refused as stale': row.refusedStale,
+      'accepted per second': row.perSecond.toFixed(0),
       'rounds aggregated': row.rounds,
     })),
   );
@@ -78,20 +81,23 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
   console.log(`JSON: ${join('bench', 'results', 'sync.json')}`);
 }
 
-/** A real device update (one contribution's shared part) and the full weights, encoded as they travel. */
+/**
+ * A device's update as it travels (`lowRankUpdate`), against the full float32 weights. Its size
+ * depends on the tensor shapes alone.
+ */
 async function measureUpdateSizes() {
-  const { initialWeights, sharedPart } = await import(join(npm, 'core/model/model-spec.js'));
+  const { initialWeights } = await import(join(npm, 'core/model/model-spec.js'));
   const { encodeTensors } = await import(join(npm, 'core/sync/tensor-codec.js'));
   const rows = [];
   for (const { label, config } of SIZES) {
     const full = encodeTensors(initialWeights(config, 1), {});
-    // Gradient steps touch every weight the full softmax reaches: the update is dense.
-    const delta = sharedPart(initialWeights(config, 2), config);
-    const update = encodeTensors(delta, {});
+    const dense = encodeTensors(await denseUpdate(config), {});
+    const update = await lowRankUpdate(config, 1);
     rows.push({
       label,
       config,
       fullBytes: full.length,
+      denseBytes: dense.length,
       updateBytes: update.length,
       ratio: update.length / full.length,
     });
@@ -99,14 +105,35 @@ async function measureUpdateSizes() {
   return rows;
 }
 
+/** An update's shared part with every value set: the dense form a gradient step over a full softmax has. */
+async function denseUpdate(config) {
+  const { initialWeights, sharedPart } = await import(join(npm, 'core/model/model-spec.js'));
+  const delta = sharedPart(initialWeights(config, 2), config);
+  for (const tensor of Object.values(delta)) for (let i = 0; i < tensor.data.length; i++) tensor.data[i] *= 0.001;
+  return delta;
+}
+
+/** What a device sends for a round: its update as rank-4 factors in int8 (`SyncClient.pushUpdate`). */
+async function lowRankUpdate(config, baseVersion) {
+  const { encodeTensors } = await import(join(npm, 'core/sync/tensor-codec.js'));
+  const { factorWeights, UPDATE_RANK } = await import(join(npm, 'core/sync/low-rank.js'));
+  const factored = factorWeights(await denseUpdate(config), { rank: UPDATE_RANK, random: Math.random });
+  const metadata = {
+    'omnipersona.base_version': String(baseVersion),
+    'omnipersona.examples': '5',
+    'omnipersona.kind': 'low-rank',
+  };
+  return encodeTensors(factored, metadata, 'I8', { random: Math.random });
+}
+
 /** Posts `THROUGHPUT.updates` updates to a server over HTTP, `concurrency` at a time. */
 async function measureThroughput(store, storage) {
   const { createSyncServer } = await import(join(npm, 'server/index.js'));
-  const { encodeTensors } = await import(join(npm, 'core/sync/tensor-codec.js'));
-  const { sharedPart, initialWeights } = await import(join(npm, 'core/model/model-spec.js'));
   const server = await createSyncServer({
     ...storage,
     roundSize: THROUGHPUT.roundSize,
+    // Devices that trained on a version one or two rounds old still count, as a busy server wants.
+    maxStaleness: THROUGHPUT.maxStaleness,
     logger: { info() {}, error: console.error },
   });
   try {
@@ -119,24 +146,24 @@ async function measureThroughput(store, storage) {
     );
     const { url } = await server.listen({ port: 0 });
     let manifest = await (await fetch(`${url}/v1/model`)).json();
-    const delta = sharedPart(initialWeights(manifest.config, 3), manifest.config);
-    for (const tensor of Object.values(delta)) for (let i = 0; i < tensor.data.length; i++) tensor.data[i] *= 0.001;
-    const body = (version) =>
-      encodeTensors(delta, {
-        'omnipersona.base_version': String(version),
-        'omnipersona.examples': '5',
-        'omnipersona.kind': 'delta',
-      });
+    // Bodies encoded ahead, per base version, so that the clients' own work is not what is measured.
+    const bodies = new Map();
+    const body = async (version) => {
+      if (!bodies.has(version)) bodies.set(version, await lowRankUpdate(manifest.config, version));
+      return bodies.get(version);
+    };
     let sent = 0;
     let accepted = 0;
     const started = performance.now();
+    const deadline = started + THROUGHPUT.seconds * 1000;
     const worker = async () => {
-      while (sent < THROUGHPUT.updates) {
+      while (performance.now() < deadline) {
         sent++;
-        const response = await fetch(`${url}/v1/updates`, { method: 'POST', body: body(manifest.version) });
+        const response = await fetch(`${url}/v1/updates`, { method: 'POST', body: await body(manifest.version) });
         if (response.status === 200) accepted++;
         else if (response.status === 409) manifest = await (await fetch(`${url}/v1/model`)).json();
         else throw new Error(`POST /v1/updates answered ${response.status}: ${await response.text()}`);
+        await response.arrayBuffer().catch(() => {});
       }
     };
     await Promise.all(Array.from({ length: THROUGHPUT.concurrency }, worker));
@@ -144,9 +171,9 @@ async function measureThroughput(store, storage) {
     const last = await (await fetch(`${url}/v1/model`)).json();
     return {
       store,
-      updateBytes: body(1).length,
+      updateBytes: (await body(1)).length,
       updates: accepted,
-      refusedStale: THROUGHPUT.updates - accepted,
+      refusedStale: sent - accepted,
       seconds,
       perSecond: accepted / seconds,
       rounds: last.version - 1,

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { formatIssues } from '../server/format-issues.js';
-import { EVAL_MODES, type EvalMode } from './eval-mode.js';
+import { DEFAULT_EVAL_MODES, EVAL_MODES, type EvalMode } from './eval-mode.js';
 import type { EvalTarget } from './leave-one-out.js';
 
 /** The command line of `npm run eval`, checked. */
@@ -22,6 +22,8 @@ export interface EvalArgs {
   learningRate?: number;
   /** Overrides the preset's federated rounds. */
   rounds?: number;
+  /** Federated clients send rank-n factors in int8 as devices do (`core/sync/low-rank.ts`); 0: dense float32. */
+  updateRank?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
   personalize?: number;
   /**
@@ -45,7 +47,9 @@ leave-one-out per user, every item ranked (the user's history left out), HR and 
 Options:
   --data <file>        Data set: "user item1 item2 ..." per line, or "user item" pairs grouped by
                        user, oldest first (required)
-  --modes <list>       Comma-separated, from ${EVAL_MODES.join(', ')} (default all)
+  --modes <list>       Comma-separated, from ${EVAL_MODES.join(', ')} (default
+                       ${DEFAULT_EVAL_MODES.join(', ')}); federated-server trains through a live sync
+                       server over HTTP, as devices do, and ranks the model round after round
   --quick              A seeded subset of users and short training, for CI (about 2 minutes)
   --json <file>        Also write the results as JSON
   --seed <n>           Seed of the subset, the first weights and the client sampling (default 1)
@@ -55,6 +59,8 @@ Options:
   --learning-rate <r>  Centralized learning rate at the first step instead of the preset's (the
                        preset's decay to the last step applies to it)
   --rounds <n>         Federated rounds instead of the preset's
+  --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
+                       rounded stochastically (0: dense float32, the default)
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
   --unseen-shoppers    Leave those shoppers out of training: the global model has not seen them
   --save-models <dir>  Write each trained model to <dir>/<mode>.safetensors
@@ -84,7 +90,7 @@ const Modes = v.pipe(
 
 const FlagsSchema = v.object({
   data: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a file path'))),
-  modes: v.optional(Modes, EVAL_MODES.join(',')),
+  modes: v.optional(Modes, DEFAULT_EVAL_MODES.join(',')),
   quick: v.optional(v.boolean(), false),
   json: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a file path'))),
   seed: v.optional(Seed, '1'),
@@ -93,6 +99,7 @@ const FlagsSchema = v.object({
   epochs: v.optional(Count),
   'learning-rate': v.optional(Rate),
   rounds: v.optional(Count),
+  'update-rank': v.optional(v.pipe(Count, v.maxValue(16, 'Expected a rank of at most 16'))),
   personalize: v.optional(Count),
   'unseen-shoppers': v.optional(v.boolean(), false),
   'save-models': v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a folder'))),
@@ -122,6 +129,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         epochs: { type: 'string' },
         'learning-rate': { type: 'string' },
         rounds: { type: 'string' },
+        'update-rank': { type: 'string' },
         personalize: { type: 'string' },
         'unseen-shoppers': { type: 'boolean' },
         'save-models': { type: 'string' },
@@ -142,6 +150,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     epochs,
     'learning-rate': learningRate,
     rounds,
+    'update-rank': updateRank,
     personalize,
     'unseen-shoppers': unseenShoppers,
     'save-models': saveModels,
@@ -149,8 +158,15 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     ...flags
   } = result.output;
   if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
-  const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize, saveModels, loadModels }).filter(
-    ([, value]) => value !== undefined,
-  );
+  const overrides = Object.entries({
+    json,
+    epochs,
+    learningRate,
+    rounds,
+    updateRank,
+    personalize,
+    saveModels,
+    loadModels,
+  }).filter(([, value]) => value !== undefined);
   return { ...flags, data: data ?? '', unseenShoppers, ...Object.fromEntries(overrides) };
 }

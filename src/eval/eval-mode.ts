@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmniPersonaError } from '../core/errors.js';
+import { seededRandom } from '../core/random.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import type { EvalSettings } from './eval-settings.js';
@@ -11,14 +12,26 @@ import type { ModelSetup } from './model-setup.js';
 import { PERSONALIZATION_MIN_EVENTS, type PersonalizationResult, personalizationGain } from './personalization.js';
 import { popularityScores } from './popularity-scores.js';
 import type { MetricValues } from './ranking-metrics.js';
+import { sampleIndices } from './sample-indices.js';
 import { trainCentralized } from './train-centralized.js';
 import { trainFederated } from './train-federated.js';
+import { type ServerRoundMetrics, trainViaServer } from './train-via-server.js';
 
-/** The ways a run can produce rankings, in report order. */
-export const EVAL_MODES = ['popularity', 'centralized', 'federated'] as const;
+/**
+ * The ways a run can produce rankings, in report order. `federated-server` trains through a live
+ * sync server over HTTP (`train-via-server.ts`): slower, so only when asked for.
+ */
+export const EVAL_MODES = ['popularity', 'centralized', 'federated', 'federated-server'] as const;
 
 /** One of {@link EVAL_MODES}. */
 export type EvalMode = (typeof EVAL_MODES)[number];
+
+/** What a run without `--modes` evaluates. */
+export const DEFAULT_EVAL_MODES: readonly EvalMode[] = ['popularity', 'centralized', 'federated'];
+
+/** Cases a `federated-server` checkpoint ranks (seeded), and how many checkpoints a run takes. */
+const CHECKPOINT_CASES = 2000;
+const CHECKPOINTS = 10;
 
 /** What every mode needs: the split, the cases it ranks, the model's shapes, and where to log. */
 export interface EvalContext {
@@ -54,6 +67,8 @@ export interface ModeMetrics {
   quantized: Array<{ dtype: (typeof QUANTIZED_DTYPES)[number]; metrics: MetricValues }>;
   /** For a model mode, the personalisation gain on shoppers with enough events, when the settings ask for it. */
   personalization?: PersonalizationResult;
+  /** For `federated-server`, the global model's quality on a sample of the cases round after round. */
+  progress?: ServerRoundMetrics[];
 }
 
 /** Trains what `mode` needs on the training sequences, then ranks every case with it. */
@@ -65,11 +80,28 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     const observed = cases.map((entry) => entry.history);
     return { metrics: await evaluateRanking(cases, items, repeated(popularityScores(observed, items))), quantized: [] };
   }
-  const model: RecommenderModel =
-    (await loadModel(mode, context)) ??
-    (mode === 'centralized'
-      ? await trainCentralized(split.train, setup, settings.centralized, log)
-      : await trainFederated(split.train, setup, settings.federated, log));
+  let progress: ServerRoundMetrics[] | undefined;
+  const train = async () => {
+    if (mode === 'centralized') return trainCentralized(split.train, setup, settings.centralized, log);
+    if (mode === 'federated') return trainFederated(split.train, setup, settings.federated, log);
+    const sample = sampleIndices(cases.length, Math.min(cases.length, CHECKPOINT_CASES), seededRandom(setup.seed));
+    const checkpointCases = sample.map((index) => cases[index] as RankingCase);
+    const run = await trainViaServer(split.train, setup, settings.federated, {
+      checkpoints: CHECKPOINTS,
+      log,
+      checkpoint: async (weights) => {
+        const global = RecommenderModel.create(setup.config, weights, setup.features);
+        try {
+          return await evaluateRanking(checkpointCases, items, modelScorer(global), settings.scoreBatch);
+        } finally {
+          global.dispose();
+        }
+      },
+    });
+    progress = run.progress;
+    return run.model;
+  };
+  const model: RecommenderModel = (await loadModel(mode, context)) ?? (await train());
   try {
     if (context.modelFiles?.save !== undefined) {
       const path = join(context.modelFiles.save, `${mode}.safetensors`);
@@ -93,14 +125,14 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     const chosen = context.shoppers.map((index) => cases[index] as RankingCase);
     const started = performance.now();
     const personalization = await personalizationGain(model, chosen, items, setup.seed);
-    if (!personalization) return { metrics, quantized };
+    if (!personalization) return { metrics, quantized, ...(progress ? { progress } : {}) };
     log(
       `${mode}: fine-tuned for ${personalization.users} shoppers with ${PERSONALIZATION_MIN_EVENTS}+ events: ` +
         `HR@10 ${personalization.global['HR@10'].toFixed(4)} → ${personalization.personal['HR@10'].toFixed(4)}; ` +
         `held-out item ranked higher for ${personalization.rankedHigher}, lower for ${personalization.rankedLower} ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    return { metrics, quantized, personalization };
+    return { metrics, quantized, personalization, ...(progress ? { progress } : {}) };
   } finally {
     model.dispose();
   }

@@ -2,6 +2,7 @@ import type { BackendName } from '../core/model/model-runtime.js';
 import type { EvalMode, QUANTIZED_DTYPES } from './eval-mode.js';
 import type { EvalTarget } from './leave-one-out.js';
 import type { MetricValues } from './ranking-metrics.js';
+import type { ServerRoundMetrics } from './train-via-server.js';
 
 type QuantizedDtype = (typeof QUANTIZED_DTYPES)[number];
 
@@ -40,4 +41,9 @@ export interface EvalReport {
   seed: number;
   /** With `--unseen-shoppers`: the personalisation shoppers left out of the models' training. */
   unseenShoppers?: number;
+  /**
+   * With `federated-server`: the server's global model ranked on a seeded sample of the cases
+   * before the first round and round after round.
+   */
+  serverProgress?: ServerRoundMetrics[];
 }

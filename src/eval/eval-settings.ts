@@ -28,6 +28,11 @@ export interface EvalSettings {
     local: Required<Pick<TrainOptions, 'optimizer' | 'epochs' | 'learningRate' | 'dropout'>>;
     /** The server clips each client's update to this L2 norm before averaging. */
     maxUpdateNorm: number;
+    /**
+     * Clients send rank-n factors of their update in int8, as devices do (`core/sync/low-rank.ts`),
+     * and the server multiplies them out; 0 sends the exact dense update.
+     */
+    updateRank: number;
     /** The server's Adam over rounds, fed each round's weighted mean update. */
     server: ServerAdamSettings;
     /** The server's rate decays linearly to this share of its start by the last round; 1 keeps it constant. */
@@ -61,6 +66,7 @@ export const FULL_SETTINGS: EvalSettings = {
     // What a device sends for a round (plain gradient steps), and the server's Adam over the mean.
     local: { ...FEDERATED_LOCAL },
     maxUpdateNorm: SYNC_SERVER_DEFAULTS.maxUpdateNorm,
+    updateRank: 0,
     server: { ...SERVER_ADAM_DEFAULTS, learningRate: 0.02 },
     finalRateShare: 0.05,
     logEvery: 100,

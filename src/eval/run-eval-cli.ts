@@ -14,6 +14,7 @@ import { modelSetup } from './model-setup.js';
 import { PERSONALIZATION_MIN_EVENTS, personalizationShoppers } from './personalization.js';
 import { resultsTable } from './results-table.js';
 import { sampleIndices } from './sample-indices.js';
+import type { ServerRoundMetrics } from './train-via-server.js';
 
 /** What the evaluation touches outside itself, so that tests can run it in-process. */
 export interface EvalIo {
@@ -96,7 +97,11 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       epochs: args.epochs ?? preset.centralized.epochs,
       learningRate: args.learningRate ?? preset.centralized.learningRate,
     },
-    federated: { ...preset.federated, rounds: args.rounds ?? preset.federated.rounds },
+    federated: {
+      ...preset.federated,
+      rounds: args.rounds ?? preset.federated.rounds,
+      updateRank: args.updateRank ?? preset.federated.updateRank,
+    },
     personalizationUsers: args.personalize ?? preset.personalizationUsers,
   };
   const data = await readInteractions(resolve(io.cwd, args.data));
@@ -139,10 +144,11 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
           },
         };
   const results: EvalResult[] = [];
+  let serverProgress: ServerRoundMetrics[] | undefined;
   for (const mode of args.modes) {
     const modeStarted = performance.now();
     const log = (line: string) => io.stderr(`eval: ${line}`);
-    const { metrics, quantized, personalization } = await runEvalMode(mode, {
+    const { metrics, quantized, personalization, progress } = await runEvalMode(mode, {
       split,
       cases,
       items,
@@ -154,6 +160,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
     });
     const seconds = Math.round((performance.now() - modeStarted) / 100) / 10;
     results.push({ mode, ...metrics, seconds });
+    if (progress) serverProgress = progress;
     log(`${mode}: HR@10 ${metrics['HR@10'].toFixed(4)}, NDCG@10 ${metrics['NDCG@10'].toFixed(4)} in ${seconds} s`);
     // Rows such as `centralized@F16`: the same trained model, downloaded in that encoding.
     for (const row of quantized) results.push({ mode: `${mode}@${row.dtype}`, ...row.metrics, seconds: 0 });
@@ -184,6 +191,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
     quick: args.quick,
     seed: args.seed,
     ...(unseen.size > 0 ? { unseenShoppers: unseen.size } : {}),
+    ...(serverProgress ? { serverProgress } : {}),
   };
   io.stdout(
     `${args.data}: ${report.users} users, ${items} items; ${args.target} target; ` +
@@ -191,6 +199,15 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       (unseen.size > 0 ? `; models trained without the ${unseen.size} personalisation shoppers` : ''),
   );
   for (const line of resultsTable(results)) io.stdout(line);
+  if (serverProgress) {
+    io.stdout('federated-server, the global model after each checkpoint (sampled cases):');
+    io.stdout('round  version  HR@10   NDCG@10');
+    for (const { round, version, metrics } of serverProgress) {
+      io.stdout(
+        `${String(round).padStart(5)}  ${String(version).padStart(7)}  ${metrics['HR@10'].toFixed(4)}  ${metrics['NDCG@10'].toFixed(4)}`,
+      );
+    }
+  }
   io.stdout(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (args.json !== undefined) {
     const path = resolve(io.cwd, args.json);

@@ -3,6 +3,8 @@ import type { TrainingExample } from '../core/model/model-runtime.js';
 import { initialWeights, sharedPart } from '../core/model/model-spec.js';
 import { subtractWeights, type WeightSet, weightsNorm } from '../core/model/weights.js';
 import { seededRandom } from '../core/random.js';
+import { clipUpdate, expandWeights, factorWeights } from '../core/sync/low-rank.js';
+import { decodeTensors, encodeTensors } from '../core/sync/tensor-codec.js';
 import { GLOBAL_KEYS, RecommenderModel, TENSOR_NAMES, type TensorKey } from '../ml/recommender-model.js';
 import { BATCH_SIZE, stepSeed, trainModel } from '../ml/train-model.js';
 import { ServerAdam } from '../server/server-optimizer.js';
@@ -81,6 +83,12 @@ export async function trainFederated(
           }
           globalLoss += update.loss;
           norms += update.norm;
+          if (settings.updateRank > 0) {
+            const sent = await asSent(update.tensors, settings.updateRank, settings.maxUpdateNorm, seed);
+            if (sent.norm > settings.maxUpdateNorm) clipped++;
+            sum.add(sent.tensors, examples.length, 1);
+            continue;
+          }
           const scale = update.norm > settings.maxUpdateNorm ? settings.maxUpdateNorm / update.norm : 1;
           if (scale < 1) clipped++;
           sum.add(update.tensors, examples.length, scale);
@@ -108,6 +116,37 @@ export async function trainFederated(
   } finally {
     copy?.dispose();
   }
+}
+
+/**
+ * What the server reads of an update that travelled as a device sends it: factored at `rank`,
+ * clipped to `maxNorm` through its factors, encoded in int8 with stochastic rounding, decoded and
+ * multiplied out. Disposes `tensors`.
+ */
+async function asSent(
+  tensors: ClientUpdate['tensors'],
+  rank: number,
+  maxNorm: number,
+  seed: number,
+): Promise<{ tensors: ClientUpdate['tensors']; norm: number }> {
+  const dense: WeightSet = {};
+  try {
+    for (const key of GLOBAL_KEYS) {
+      dense[TENSOR_NAMES[key]] = { shape: [...tensors[key].shape], data: (await tensors[key].data()) as Float32Array };
+    }
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  const random = seededRandom(seed);
+  const { delta, norm } = clipUpdate(factorWeights(dense, { rank, random }), maxNorm);
+  const received = expandWeights(decodeTensors(encodeTensors(delta, {}, 'I8', { random }), { maxTensors: 64 }).tensors);
+  const sent = Object.fromEntries(
+    GLOBAL_KEYS.map((key) => {
+      const { data, shape } = received[TENSOR_NAMES[key]] as WeightSet[string];
+      return [key, tf.tensor(data, shape, 'float32')];
+    }),
+  ) as ClientUpdate['tensors'];
+  return { tensors: sent, norm };
 }
 
 /** Whether the device's local training on `examples` is a single plain gradient step. */

@@ -83,7 +83,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
   const sql = resolved.sql ?? (await openDatabase(resolved));
   let store: SqlSyncStore;
   try {
-    store = await SqlSyncStore.open(sql);
+    store = await SqlSyncStore.open(sql, { keepModelVersions: resolved.keepModelVersions });
   } catch (error) {
     if (!resolved.sql) await sql.close();
     throw toOmniPersonaError(error, 'STORAGE_UNAVAILABLE', 'Could not prepare the database');

@@ -1,9 +1,11 @@
 import { OmniPersonaError } from '../core/errors.js';
-import { clipWeights, type WeightSet } from '../core/model/weights.js';
+import type { WeightSet } from '../core/model/weights.js';
 import { gaussian } from '../core/random.js';
+import { addFactorProduct, clipUpdate, FACTOR_SUFFIX } from '../core/sync/low-rank.js';
 
 /** One device's contribution to a round. */
 export interface WeightedDelta {
+  /** Dense, or with matrices as low-rank factors (`core/sync/low-rank.ts`), which are multiplied out here. */
   delta: WeightSet;
   /** Training examples behind the delta: its weight in the average. */
   examples: number;
@@ -58,8 +60,9 @@ export class DeltaAverage {
    * lists a row outside its tensor.
    */
   add({ delta, examples, rows }: WeightedDelta): void {
-    for (const [name, { sum, rowExamples }] of this.#sums) {
+    for (const [name, { shape, sum, rowExamples }] of this.#sums) {
       const part = delta[name];
+      if (!part && factorsOf(delta, name, shape)) continue;
       if (!part || part.data.length !== sum.length) {
         throw new OmniPersonaError('INVALID_PAYLOAD', `Update lacks tensor "${name}" of ${sum.length} values`);
       }
@@ -68,7 +71,13 @@ export class DeltaAverage {
         throw new OmniPersonaError('INVALID_PAYLOAD', `Update lists a row outside tensor "${name}"`);
       }
     }
-    for (const [name, { sum, rowExamples }] of this.#sums) {
+    for (const [name, { shape, sum, rowExamples }] of this.#sums) {
+      const factors = delta[name] ? undefined : factorsOf(delta, name, shape);
+      if (factors) {
+        addFactorProduct(sum, factors.u, factors.v, examples);
+        for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
+        continue;
+      }
       const data = (delta[name] as WeightSet[string]).data;
       const width = sum.length / rowExamples.length;
       const listed = rows?.[name];
@@ -103,6 +112,15 @@ export class DeltaAverage {
     }
     return mean;
   }
+}
+
+/** The factors of `name` in `delta` when they multiply out to `shape`. */
+function factorsOf(delta: WeightSet, name: string, shape: readonly number[]) {
+  const u = delta[`${name}${FACTOR_SUFFIX.u}`];
+  const v = delta[`${name}${FACTOR_SUFFIX.v}`];
+  if (!u || !v || shape.length !== 2 || u.shape.length !== 2 || v.shape.length !== 2) return undefined;
+  const fits = u.shape[0] === shape[0] && v.shape[1] === shape[1] && u.shape[1] === v.shape[0];
+  return fits ? { u, v } : undefined;
 }
 
 /**
@@ -158,7 +176,7 @@ export function privateMean(
 ): WeightSet | undefined {
   if (updates.length === 0) return undefined;
   const average = new DeltaAverage(like);
-  for (const update of updates) average.add({ delta: clipWeights(update.delta, clipNorm).weights, examples: 1 });
+  for (const update of updates) average.add({ delta: clipUpdate(update.delta, clipNorm).delta, examples: 1 });
   const mean = average.mean() as WeightSet;
   const deviation = (noiseMultiplier * clipNorm) / updates.length;
   for (const tensor of Object.values(mean)) {

@@ -83,6 +83,13 @@ export interface SyncServerOptions {
    */
   maxStaleness?: number;
   /**
+   * Model versions whose weights are kept, the most recent ones; older versions keep their record
+   * but not their weights, which a device asks for in vain (404) and so downloads the current one.
+   * Each round writes a version, so without a bound the store grows by a model per round. Must
+   * exceed `maxStaleness`. @default 32
+   */
+  keepModelVersions?: number;
+  /**
    * How a round's mean update becomes the next version: `adam` feeds it to the server's Adam
    * (FedAdam, its moments kept with the versions), as the federated evaluation does; `mean` adds it
    * as it is (plain FedAvg), for rounds so small that each is one device (a demo). @default 'adam'
@@ -113,6 +120,7 @@ export const SYNC_SERVER_DEFAULTS = {
   serverLearningRate: 0.02,
   maxUpdateWeight: 100,
   maxStaleness: 0,
+  keepModelVersions: 32,
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
@@ -154,6 +162,10 @@ const OptionsSchema = v.object({
     v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(100)),
     SYNC_SERVER_DEFAULTS.maxStaleness,
   ),
+  keepModelVersions: v.optional(
+    v.pipe(v.number(), v.safeInteger(), v.minValue(2), v.maxValue(1_000_000)),
+    SYNC_SERVER_DEFAULTS.keepModelVersions,
+  ),
   maxUpdateWeight: v.optional(
     v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(10_000)),
     SYNC_SERVER_DEFAULTS.maxUpdateWeight,
@@ -187,6 +199,13 @@ export function resolveSyncServerOptions(options: SyncServerOptions = {}): Resol
   const result = v.safeParse(OptionsSchema, data);
   if (!result.success) {
     throw new OmniPersonaError('INVALID_OPTIONS', `Invalid sync server options: ${formatIssues(result.issues)}`);
+  }
+  const { keepModelVersions, maxStaleness } = result.output;
+  if (keepModelVersions <= maxStaleness) {
+    throw new OmniPersonaError(
+      'INVALID_OPTIONS',
+      `Invalid sync server options: keepModelVersions (${keepModelVersions}) must exceed maxStaleness (${maxStaleness})`,
+    );
   }
   return { ...result.output, sql, logger: logger ?? console };
 }

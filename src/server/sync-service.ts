@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { Catalog, type CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, initialWeights, type ModelConfig } from '../core/model/model-spec.js';
-import { clipWeights, type WeightSet } from '../core/model/weights.js';
+import type { WeightSet } from '../core/model/weights.js';
+import { clipUpdate } from '../core/sync/low-rank.js';
 import { encodePriorFile } from '../core/sync/prior-file.js';
 import {
   type CatalogDocument,
@@ -22,7 +23,7 @@ import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
 import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
-import { parseUpdatePayload } from './update-payload.js';
+import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
 /** What a catalog import did. */
 export interface CatalogImportResult {
@@ -245,20 +246,17 @@ export class SyncService {
    */
   async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
     const update = parseUpdatePayload(bytes, this.#options.maxUpdateBytes);
-    const [base, current] = await Promise.all([this.#store.model(update.baseVersion), this.#store.currentModel()]);
-    if (!base || !current) {
+    // A version's record never changes, so the store answers this from memory; whether the base is
+    // still recent enough is decided under the store's lock, with the round.
+    const base = await this.#store.model(update.baseVersion);
+    if (!base) {
+      const current = await this.#store.currentModel();
       throw new OmniPersonaError(
         'NOT_FOUND',
         `Base model version ${update.baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
       );
     }
-    if (current.version - base.version > this.#options.maxStaleness) {
-      throw new OmniPersonaError(
-        'STALE_UPDATE',
-        `Update is based on model version ${base.version}, but the current version is ${current.version}: download it and train again`,
-      );
-    }
-    const problem = checkWeights(update.delta, base.config);
+    const problem = checkUpdate(update, base.config);
     if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
     const {
       maxUpdateNorm,
@@ -269,9 +267,12 @@ export class SyncService {
       maxUpdateWeight,
       maxStaleness,
     } = this.#options;
-    const delta = clipWeights(update.delta, maxUpdateNorm).weights;
+    // Factored updates stay factored until the round is aggregated: the norm comes from their factors.
+    const delta = clipUpdate(update.delta, maxUpdateNorm).delta;
+    const { baseVersion, examples } = update;
     const outcome = await this.#store.submitUpdate(
-      { ...update, delta },
+      // An int8 update scaled by its clip is int8 again with a scale as much smaller: stored as such, it loses nothing.
+      { baseVersion, examples, delta, storeAs: update.int8 ? 'I8' : 'F32' },
       {
         size: roundSize,
         noiseMultiplier,

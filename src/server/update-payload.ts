@@ -1,7 +1,9 @@
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
+import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
-import { UPDATE_METADATA } from '../core/sync/protocol.js';
+import { factorPairs } from '../core/sync/low-rank.js';
+import { UPDATE_KINDS, UPDATE_METADATA, type UpdateKind } from '../core/sync/protocol.js';
 import { decodeTensors } from '../core/sync/tensor-codec.js';
 import { formatIssues } from './format-issues.js';
 
@@ -14,14 +16,18 @@ const Count = (min: number, max: number) =>
 const UpdateMetadataSchema = v.looseObject({
   [UPDATE_METADATA.baseVersion]: Count(1, 2 ** 31 - 1),
   [UPDATE_METADATA.examples]: Count(1, MAX_UPDATE_EXAMPLES),
-  [UPDATE_METADATA.kind]: v.literal('delta'),
+  [UPDATE_METADATA.kind]: v.picklist(UPDATE_KINDS),
 });
 
 /** A decoded, not yet shape-checked, `POST /v1/updates` body. */
 export interface UpdatePayload {
   baseVersion: number;
   examples: number;
+  kind: UpdateKind;
+  /** Dense for `delta`; with matrices as factors for `low-rank`. */
   delta: WeightSet;
+  /** Whether every tensor came in int8, so that int8 keeps it exactly (up to a rescaling). */
+  int8: boolean;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface UpdatePayload {
  * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed payload or metadata.
  */
 export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdatePayload {
-  const { tensors, metadata } = decodeTensors(bytes, { maxBytes, maxTensors: 16 });
+  const { tensors, metadata, dtypes } = decodeTensors(bytes, { maxBytes, maxTensors: 48 });
   const result = v.safeParse(UpdateMetadataSchema, metadata);
   if (!result.success) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `Invalid update metadata: ${formatIssues(result.issues)}`);
@@ -37,6 +43,37 @@ export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdateP
   return {
     baseVersion: result.output[UPDATE_METADATA.baseVersion],
     examples: result.output[UPDATE_METADATA.examples],
+    kind: result.output[UPDATE_METADATA.kind],
     delta: tensors,
+    int8: Object.values(dtypes).every((dtype) => dtype === 'I8'),
   };
+}
+
+/**
+ * Checks that an update has exactly the tensors of `config` with finite values: each whole with
+ * its shape or, in a `low-rank` update, as factors that multiply out to it. Returns a problem, or undefined.
+ */
+export function checkUpdate(update: Pick<UpdatePayload, 'kind' | 'delta'>, config: ModelConfig): string | undefined {
+  if (update.kind === 'delta') return checkWeights(update.delta, config);
+  let pairs: ReturnType<typeof factorPairs>;
+  try {
+    pairs = factorPairs(update.delta);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const specs = modelSpec(config);
+  if (pairs.size !== specs.length) return `expected ${specs.length} tensors, received ${pairs.size}`;
+  for (const spec of specs) {
+    const parts = pairs.get(spec.name);
+    if (!parts) return `tensor "${spec.name}" is missing`;
+    const shape = 'whole' in parts ? parts.whole.shape : [parts.u.shape[0], parts.v.shape[1]];
+    if (shape.join('x') !== spec.shape.join('x') || ('u' in parts && spec.shape.length !== 2)) {
+      return `tensor "${spec.name}" should have shape [${spec.shape}], received [${shape}]`;
+    }
+    const tensors = 'whole' in parts ? [parts.whole] : [parts.u, parts.v];
+    if (!tensors.every((tensor) => tensor.data.every(Number.isFinite))) {
+      return `tensor "${spec.name}" holds a non-finite value`;
+    }
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import type { ItemInput } from '../../src/core/event.js';
 import { type ModelConfig, modelSpec } from '../../src/core/model/model-spec.js';
 import { tensorSize, type WeightSet } from '../../src/core/model/weights.js';
 import { type ModelManifest, ModelManifestSchema, UPDATE_METADATA } from '../../src/core/sync/protocol.js';
-import { decodeTensors, encodeTensors } from '../../src/core/sync/tensor-codec.js';
+import { decodeTensors, encodeTensors, type WireDtype } from '../../src/core/sync/tensor-codec.js';
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js';
 import { testDatabase } from './test-database.js';
 
@@ -59,12 +59,19 @@ export function filledWeights(config: ModelConfig, value: (index: number, name: 
 }
 
 /** An update body as a device sends it. */
-export function updateBody(delta: WeightSet, baseVersion: number, examples: number, kind = 'delta'): Uint8Array {
-  return encodeTensors(delta, {
+export function updateBody(
+  delta: WeightSet,
+  baseVersion: number,
+  examples: number,
+  kind = 'delta',
+  dtype: WireDtype = 'F32',
+): Uint8Array {
+  const metadata = {
     [UPDATE_METADATA.baseVersion]: String(baseVersion),
     [UPDATE_METADATA.examples]: String(examples),
     [UPDATE_METADATA.kind]: kind,
-  });
+  };
+  return encodeTensors(delta, metadata, dtype);
 }
 
 export async function postUpdate(url: string, body: Uint8Array | string): Promise<Response> {

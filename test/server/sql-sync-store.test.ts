@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../src/core/model/weights.js';
 import { federatedAverage } from '../../src/server/federated-average.js';
-import { type PendingUpdate, SqlSyncStore } from '../../src/server/index.js';
+import { type PendingUpdate, type SqlClient, SqlSyncStore } from '../../src/server/index.js';
 import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
@@ -101,5 +101,58 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
     });
     expect(await store.forgetShopper('paged')).toBe(true);
     expect(await store.forgetShopper('paged')).toBe(false);
+  });
+});
+
+describe(`SqlSyncStore under load (${TEST_STORE})`, () => {
+  let database: TestDatabase;
+  let store: SqlSyncStore;
+  let transactions = 0;
+  beforeAll(async () => {
+    database = await testDatabase();
+    const sql = await database.connect();
+    const counting: SqlClient = {
+      query: (text, params) => sql.query(text, params),
+      transaction: (work) => {
+        transactions++;
+        return sql.transaction(work);
+      },
+      close: () => sql.close(),
+    };
+    store = await SqlSyncStore.open(counting, { keepModelVersions: 2 });
+    await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0, rounds } }));
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.remove();
+  });
+
+  it('writes a burst of concurrent updates in a few transactions, each counted once and in order', async () => {
+    const delta = filledWeights(config, () => 0.1);
+    transactions = 0;
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        store.submitUpdate({ baseVersion: 1, examples: 1, delta }, { ...policy, size: 100 }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.pending).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    // The first update starts a transaction alone; the 39 that arrive meanwhile share the next.
+    expect(transactions).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps the weights of the most recent versions only, and their records', async () => {
+    const delta = filledWeights(config, () => 0.01);
+    for (let round = 0; round < 3; round++) {
+      const { version } = (await store.currentModel()) as { version: number };
+      await store.submitUpdate({ baseVersion: version, examples: 1, delta }, { ...policy, size: 1 });
+    }
+    const current = (await store.currentModel())?.version as number;
+    expect(current).toBe(4);
+    expect(await store.modelWeights(current)).toBeDefined();
+    expect(await store.modelWeights(current - 1)).toBeDefined();
+    expect(await store.modelWeights(current - 2)).toBeUndefined();
+    expect(await store.model(1)).toMatchObject({ version: 1, config });
   });
 });

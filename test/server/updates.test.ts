@@ -90,6 +90,77 @@ describe('federated updates', () => {
     expect(share).toBeCloseTo(100 / 120, 5);
   });
 
+  it.each(['F32', 'I8'] as const)(
+    'takes a low-rank update in %s as the product of its factors, clipped through them',
+    async (dtype) => {
+      const base = await getManifest(url);
+      const baseWeights = (await getWeights(url, base)).tensors;
+      const { items, dim } = config;
+      // Values int8 carries exactly: u at scale 1/127, v at scale 2/127.
+      const u = Float32Array.from({ length: items }, (_, i) => (i % 3) - 1);
+      const v = Float32Array.from({ length: dim }, (_, j) => (j % 2 === 0 ? 2 : -2));
+      const factored: WeightSet = { ...filledWeights(config, () => 0) };
+      delete factored.item_embedding;
+      factored['item_embedding.u'] = { shape: [items, 1], data: u };
+      factored['item_embedding.v'] = { shape: [1, dim], data: v };
+      const norm = Math.hypot(...u) * Math.hypot(...v);
+      expect(norm).toBeGreaterThan(MAX_NORM);
+
+      await receipt(await postUpdate(url, updateBody(factored, base.version, 1, 'low-rank', dtype)));
+      await receipt(
+        await postUpdate(
+          url,
+          updateBody(
+            filledWeights(config, () => 0),
+            base.version,
+            1,
+          ),
+        ),
+      );
+      const served = (await getWeights(url, await getManifest(url))).tensors;
+      const before = baseWeights.item_embedding?.data ?? new Float32Array();
+      served.item_embedding?.data.forEach((value, index) => {
+        const [i, j] = [Math.floor(index / dim), index % dim];
+        const product = (u[i] ?? 0) * (v[j] ?? 0);
+        expect(value).toBeCloseTo((before[index] ?? 0) + ((MAX_NORM / norm) * product) / 2, 6);
+      });
+      expect(served.item_bias?.data).toEqual(baseWeights.item_bias?.data);
+    },
+  );
+
+  it('refuses low-rank updates whose factors are unpaired, do not chain, miss the shape or hold NaN', async () => {
+    const { version } = await getManifest(url);
+    const { items, dim } = config;
+    const zero = filledWeights(config, () => 0);
+    const withFactors = (u: number[], v: number[], fill = 0): WeightSet => {
+      const update: WeightSet = { ...zero };
+      delete update.item_embedding;
+      const [uRows = 0, uCols = 0] = u;
+      const [vRows = 0, vCols = 0] = v;
+      update['item_embedding.u'] = { shape: u, data: new Float32Array(uRows * uCols).fill(fill) };
+      update['item_embedding.v'] = { shape: v, data: new Float32Array(vRows * vCols).fill(fill) };
+      return update;
+    };
+    const unpaired = withFactors([items, 1], [1, dim]);
+    delete unpaired['item_embedding.v'];
+    const bad: WeightSet[] = [
+      unpaired,
+      withFactors([items, 1], [2, dim]),
+      withFactors([items - 1, 1], [1, dim]),
+      withFactors([items, 17], [17, dim]),
+      withFactors([items, 1], [1, dim], Number.NaN),
+    ];
+    for (const update of bad)
+      await expectError(await postUpdate(url, updateBody(update, version, 1, 'low-rank')), 400, 'INVALID_PAYLOAD');
+    // Factors are not read in a dense update.
+    await expectError(
+      await postUpdate(url, updateBody(withFactors([items, 1], [1, dim]), version, 1)),
+      400,
+      'INVALID_PAYLOAD',
+    );
+    expect((await getManifest(url)).version).toBe(version);
+  });
+
   it('refuses bad updates with a 4xx code, stores none of them, and keeps serving', async () => {
     const { version } = await getManifest(url);
     const zero = filledWeights(config, () => 0);

@@ -1,6 +1,7 @@
 import { FEDERATED_LOCAL, type ModelRuntime, type TrainingExample } from '../model/model-runtime.js';
 import { type ModelConfig, sharedPart, withItemRows } from '../model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../model/weights.js';
+import { factorWeights, UPDATE_RANK } from '../sync/low-rank.js';
 
 /**
  * A device's contribution to a federated round: `FEDERATED_LOCAL` steps on `examples` from the
@@ -10,6 +11,9 @@ import { subtractWeights, type WeightSet } from '../model/weights.js';
  * Plain gradient steps average across devices into the gradient of all their logs; the personal
  * fine-tune's Adam moves every weight by about its rate whatever the gradient, which suits one
  * shopper and would be noise in an average. The runtime is left at the stepped weights.
+ *
+ * Matrices come back as rank-{@link UPDATE_RANK} factors (`core/sync/low-rank.ts`): what is stored
+ * until the next sync, and sent.
  */
 export async function federatedContribution(
   runtime: ModelRuntime,
@@ -20,5 +24,5 @@ export async function federatedContribution(
 ): Promise<WeightSet> {
   await runtime.train(examples, { ...FEDERATED_LOCAL, timeBudgetMs });
   const stepped = withItemRows(await runtime.weights(), config.items);
-  return sharedPart(subtractWeights(stepped, base), config);
+  return factorWeights(sharedPart(subtractWeights(stepped, base), config), { rank: UPDATE_RANK, random: Math.random });
 }

@@ -9,8 +9,9 @@ import {
   type TrainReport,
 } from '../model/model-runtime.js';
 import { withItemRows } from '../model/model-spec.js';
-import { clipWeights, type WeightSet } from '../model/weights.js';
+import type { WeightSet } from '../model/weights.js';
 import { seedOf } from '../random.js';
+import { clipUpdate } from '../sync/low-rank.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
@@ -205,7 +206,7 @@ export class ModelManager {
     // Computed by sharedPart: the shopper's personal tensors stay on the device, the server sees zeros there.
     // Clipped here, so that what leaves the device is within the server's bound, not cut by it.
     const update = decodeTensors(state.contribution.update).tensors;
-    const delta = state.clipNorm === undefined ? update : clipWeights(update, state.clipNorm).weights;
+    const delta = state.clipNorm === undefined ? update : clipUpdate(update, state.clipNorm).delta;
     return { delta, baseVersion: state.version, examples: state.contribution.examples };
   }
 

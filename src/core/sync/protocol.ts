@@ -37,6 +37,14 @@ export const ROUTES = {
 /** Header carrying the operator token on administrative calls. */
 export const ADMIN_TOKEN_HEADER = 'authorization';
 
+/**
+ * What an update's tensors are: `delta`, the difference from the base model, tensor by tensor;
+ * `low-rank`, the same with matrices sent as factors `name.u` and `name.v` whose product
+ * approximates them (`core/sync/low-rank.ts`).
+ */
+export const UPDATE_KINDS = ['delta', 'low-rank'] as const;
+export type UpdateKind = (typeof UPDATE_KINDS)[number];
+
 /** Metadata keys of an update payload (the tensors are the difference from the base model). */
 export const UPDATE_METADATA = {
   baseVersion: 'omnipersona.base_version',

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { Transport, TransportRequest, TransportResponse } from '../adapters.js';
 import { OmniPersonaError, type OmniPersonaErrorCode, toOmniPersonaError } from '../errors.js';
 import type { WeightSet } from '../model/weights.js';
+import { isFactored } from './low-rank.js';
 import {
   type CatalogDocument,
   CatalogDocumentSchema,
@@ -47,13 +48,21 @@ export class SyncClient {
     return decodeTensors(response.body).tensors;
   }
 
-  /** Sends the difference between the device's weights and the global version it started from. */
+  /**
+   * Sends the difference between the device's weights and the global version it started from. A
+   * factored one (`low-rank.ts`) travels as int8, rounded stochastically so that the server's mean
+   * of many is unbiased; a dense one as float32.
+   */
   async pushUpdate(delta: WeightSet, baseVersion: number, examples: number): Promise<UpdateReceipt> {
-    const body = encodeTensors(delta, {
-      [UPDATE_METADATA.kind]: 'delta',
+    const factored = isFactored(delta);
+    const metadata = {
+      [UPDATE_METADATA.kind]: factored ? 'low-rank' : 'delta',
       [UPDATE_METADATA.baseVersion]: String(baseVersion),
       [UPDATE_METADATA.examples]: String(examples),
-    });
+    };
+    const body = factored
+      ? encodeTensors(delta, metadata, 'I8', { random: Math.random })
+      : encodeTensors(delta, metadata);
     const response = await this.#send({
       method: 'POST',
       path: ROUTES.updates,

@@ -7,13 +7,17 @@ import { tensorSize, type WeightSet } from '../model/weights.js';
  * Written by hand because the format is tiny and the reference implementation is Rust/Python only.
  *
  * `F32` is exact; `F16` halves the size; `I8` quarters it with one float scale per tensor
- * (symmetric quantisation), kept in `__metadata__` as `scale.<name>`.
+ * (symmetric quantisation), kept in `__metadata__` as `scale.<name>`. Rounding to nearest suits
+ * weights; an update that is averaged with others rounds stochastically instead (`random`), so that
+ * its expected value is exact and the rounding errors of many devices cancel out in the mean.
  */
 export type WireDtype = 'F32' | 'F16' | 'I8';
 
 export interface EncodedTensors {
   tensors: WeightSet;
   metadata: Record<string, string>;
+  /** Each tensor's dtype on the wire. */
+  dtypes: Record<string, WireDtype>;
 }
 
 export interface DecodeLimits {
@@ -26,10 +30,16 @@ export interface DecodeLimits {
 const BYTES: Record<WireDtype, number> = { F32: 4, F16: 2, I8: 1 };
 const ALIGN = 8;
 
+export interface EncodeOptions {
+  /** Rounds `I8` values stochastically (unbiased) with this uniform source; to nearest when omitted. */
+  random?: () => number;
+}
+
 export function encodeTensors(
   tensors: WeightSet,
   metadata: Record<string, string> = {},
   dtype: WireDtype = 'F32',
+  { random }: EncodeOptions = {},
 ): Uint8Array {
   const header: Record<string, unknown> = {};
   const meta: Record<string, string> = { ...metadata };
@@ -63,7 +73,7 @@ export function encodeTensors(
     for (const value of tensor.data) {
       if (dtype === 'F32') view.setFloat32(cursor, value, true);
       else if (dtype === 'F16') view.setUint16(cursor, toHalf(value), true);
-      else view.setInt8(cursor, scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(value / scale))));
+      else view.setInt8(cursor, scale === 0 ? 0 : toInt8(value / scale, random));
       cursor += BYTES[dtype];
     }
   }
@@ -95,6 +105,7 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const tensors: WeightSet = {};
+  const dtypes: Record<string, WireDtype> = {};
   for (const [name, raw] of entries) {
     const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as Record<string, unknown>;
     if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'I8')
@@ -121,8 +132,9 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
       cursor += BYTES[dtype];
     }
     tensors[name] = { shape: shape as number[], data };
+    dtypes[name] = dtype;
   }
-  return { tensors, metadata };
+  return { tensors, metadata, dtypes };
 }
 
 function readMetadata(raw: unknown): Record<string, string> {
@@ -138,6 +150,11 @@ function readMetadata(raw: unknown): Record<string, string> {
 
 function fail(message: string): never {
   throw new OmniPersonaError('INVALID_PAYLOAD', `Invalid tensor payload: ${message}`);
+}
+
+function toInt8(scaled: number, random: (() => number) | undefined): number {
+  const rounded = random ? Math.floor(scaled + random()) : Math.round(scaled);
+  return Math.max(-127, Math.min(127, rounded));
 }
 
 function int8Scale(data: Float32Array): number {

@@ -54,17 +54,28 @@ const STORED_LIMITS = { maxBytes: 2 ** 31, maxTensors: 64 };
  * inside its transaction, so concurrent requests, and servers sharing the database, aggregate each
  * round exactly once.
  */
+/** How a {@link SqlSyncStore} keeps its history. */
+export interface SqlSyncStoreOptions {
+  /** Model versions whose weights are kept, the most recent ones. @default 32 */
+  keepModelVersions?: number;
+}
+
 export class SqlSyncStore implements SyncStore {
   readonly #sql: SqlClient;
+  readonly #keep: number;
+  readonly #queued: QueuedUpdate[] = [];
+  readonly #records = new Map<number, ModelRecord>();
+  #writing = false;
 
-  private constructor(sql: SqlClient) {
+  private constructor(sql: SqlClient, keep: number) {
     this.#sql = sql;
+    this.#keep = keep;
   }
 
   /** Migrates the schema and returns the store. */
-  static async open(sql: SqlClient): Promise<SqlSyncStore> {
+  static async open(sql: SqlClient, { keepModelVersions = 32 }: SqlSyncStoreOptions = {}): Promise<SqlSyncStore> {
     await migrate(sql);
-    return new SqlSyncStore(sql);
+    return new SqlSyncStore(sql, keepModelVersions);
   }
 
   currentCatalog(): Promise<CatalogRecord | undefined> {
@@ -75,8 +86,16 @@ export class SqlSyncStore implements SyncStore {
     return readModel(this.#sql);
   }
 
-  model(version: number): Promise<ModelRecord | undefined> {
-    return readModel(this.#sql, version);
+  /** From memory after the first read: a version's record never changes. */
+  async model(version: number): Promise<ModelRecord | undefined> {
+    const known = this.#records.get(version);
+    if (known) return known;
+    const record = await readModel(this.#sql, version);
+    if (record) {
+      if (this.#records.size >= KNOWN_RECORDS) this.#records.delete(this.#records.keys().next().value as number);
+      this.#records.set(version, record);
+    }
+    return record;
   }
 
   async modelWeights(version: number): Promise<Uint8Array | undefined> {
@@ -84,7 +103,7 @@ export class SqlSyncStore implements SyncStore {
       'SELECT weights FROM omnipersona_model_versions WHERE version = $1',
       [version],
     );
-    return rows[0]?.weights;
+    return stored(rows[0]?.weights);
   }
 
   commit(plan: (state: StoreState) => Promise<StoreChange> | StoreChange) {
@@ -101,68 +120,51 @@ export class SqlSyncStore implements SyncStore {
       if (change.catalog) result.catalog = await insertCatalog(tx, (catalog?.version ?? 0) + 1, change.catalog);
       if (change.model) {
         const catalogVersion = result.catalog?.version ?? catalog?.version ?? 0;
-        result.model = await insertModel(tx, (model?.version ?? 0) + 1, catalogVersion, change.model);
+        result.model = await insertModel(tx, (model?.version ?? 0) + 1, catalogVersion, change.model, this.#keep);
       }
       return result;
     });
   }
 
+  /**
+   * Group commit: updates that arrive while a transaction is writing wait for it, then go together
+   * in the next one (at most {@link UPDATES_PER_TRANSACTION}), each checked and counted in arrival
+   * order as if alone. Under load, one lock and one commit serve many updates.
+   */
   submitUpdate(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {
-    return this.#sql.transaction(async (tx) => {
-      await tx.query(WRITE_LOCK_SQL);
-      const current = await readModel(tx);
-      const base = update.baseVersion;
-      if (!current || base < 1 || base > current.version) {
-        throw new OmniPersonaError(
-          'NOT_FOUND',
-          `Base model version ${base} does not exist; the current version is ${current?.version ?? 'none'}`,
-        );
-      }
-      const round = current.version;
-      if (round - base > policy.maxStaleness) {
-        throw new OmniPersonaError(
-          'STALE_UPDATE',
-          `Update is based on model version ${base}, but the current version is ${round}: download it and train again`,
-        );
-      }
-      if (base < round && !sameShape(await readModel(tx, base), current)) {
-        throw new OmniPersonaError(
-          'STALE_UPDATE',
-          `Update is based on model version ${base}, whose shape version ${round} no longer has: download it and train again`,
-        );
-      }
-      await tx.query(
-        'INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ($1, $2, $3, $4)',
-        [base, round, update.examples, encodeTensors(update.delta)],
-      );
-      const [count] = await tx.query<{ n: number }>(
-        'SELECT count(*)::integer AS n FROM omnipersona_pending_updates WHERE round_version = $1',
-        [round],
-      );
-      const pending = count?.n ?? 0;
-      if (pending < policy.size) return { version: round, pending };
-
-      const rows = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
-        'SELECT base_version, examples, payload FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
-        [round],
-      );
-      const updates = rows.map((row) => ({
-        baseVersion: row.base_version,
-        examples: row.examples,
-        delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
-        staleness: round - row.base_version,
-      }));
-      const previous = await readOptimizer(tx, round);
-      const { weights, optimizer } = policy.aggregate(await loadWeights(tx, round), updates, previous);
-      const next = await insertModel(tx, round + 1, current.catalogVersion, {
-        config: current.config,
-        weights,
-        updates: current.updates + updates.length,
-        rounds: addRound(current.rounds, policy.noiseMultiplier),
-      });
-      if (optimizer) await writeOptimizer(tx, next.version, optimizer);
-      return { version: next.version, pending: 0 };
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ update, policy, resolve, reject });
+      if (!this.#writing) void this.#writeQueued();
     });
+  }
+
+  async #writeQueued(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queued.length > 0) {
+        const batch = this.#queued.splice(0, UPDATES_PER_TRANSACTION);
+        let outcomes: Array<UpdateOutcome | OmniPersonaError>;
+        try {
+          outcomes = await this.#sql.transaction(async (tx) => {
+            await tx.query(WRITE_LOCK_SQL);
+            const round = await RoundWriter.open(tx, this.#keep, (version) => this.model(version));
+            const results: Array<UpdateOutcome | OmniPersonaError> = [];
+            for (const { update, policy } of batch) results.push(await round.add(update, policy).catch(refusal));
+            return results;
+          });
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+          continue;
+        }
+        batch.forEach((item, index) => {
+          const outcome = outcomes[index] as UpdateOutcome | OmniPersonaError;
+          if (outcome instanceof OmniPersonaError) item.reject(outcome);
+          else item.resolve(outcome);
+        });
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   appendShopperEvents(userId: string, events: readonly SyncedEvent[], keep: number): Promise<ShopperEventsReceipt> {
@@ -240,6 +242,127 @@ export class SqlSyncStore implements SyncStore {
   }
 }
 
+/** Model records kept in memory, by version. */
+const KNOWN_RECORDS = 64;
+
+/** Updates written by one transaction at most, so that a burst never holds the lock for long. */
+const UPDATES_PER_TRANSACTION = 256;
+
+interface QueuedUpdate {
+  update: PendingUpdate;
+  policy: RoundPolicy;
+  resolve: (outcome: UpdateOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** An update's own refusal (unknown or stale base), which leaves the transaction usable for the others. */
+function refusal(error: unknown): OmniPersonaError {
+  if (error instanceof OmniPersonaError && (error.code === 'NOT_FOUND' || error.code === 'STALE_UPDATE')) return error;
+  throw error;
+}
+
+/**
+ * The current round inside one write transaction that holds the write lock: adds updates one by
+ * one, and aggregates the round when one completes it, the next round starting at once.
+ */
+class RoundWriter {
+  readonly #tx: SqlQueryable;
+  readonly #keep: number;
+  readonly #model: (version: number) => Promise<ModelRecord | undefined>;
+  #current: ModelRecord | undefined;
+  #pending: number;
+
+  private constructor(
+    tx: SqlQueryable,
+    keep: number,
+    model: (version: number) => Promise<ModelRecord | undefined>,
+    current: ModelRecord | undefined,
+    pending: number,
+  ) {
+    this.#tx = tx;
+    this.#keep = keep;
+    this.#model = model;
+    this.#current = current;
+    this.#pending = pending;
+  }
+
+  /** `model` reads a version's record, which never changes (from memory when it can). */
+  static async open(
+    tx: SqlQueryable,
+    keep: number,
+    model: (version: number) => Promise<ModelRecord | undefined>,
+  ): Promise<RoundWriter> {
+    const current = await readModel(tx);
+    const [count] = current
+      ? await tx.query<{ n: number }>(
+          'SELECT count(*)::integer AS n FROM omnipersona_pending_updates WHERE round_version = $1',
+          [current.version],
+        )
+      : [];
+    return new RoundWriter(tx, keep, model, current, count?.n ?? 0);
+  }
+
+  async add(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {
+    const tx = this.#tx;
+    const current = this.#current;
+    const base = update.baseVersion;
+    if (!current || base < 1 || base > current.version) {
+      throw new OmniPersonaError(
+        'NOT_FOUND',
+        `Base model version ${base} does not exist; the current version is ${current?.version ?? 'none'}`,
+      );
+    }
+    const round = current.version;
+    if (round - base > policy.maxStaleness) {
+      throw new OmniPersonaError(
+        'STALE_UPDATE',
+        `Update is based on model version ${base}, but the current version is ${round}: download it and train again`,
+      );
+    }
+    if (base < round && !sameShape(await this.#model(base), current)) {
+      throw new OmniPersonaError(
+        'STALE_UPDATE',
+        `Update is based on model version ${base}, whose shape version ${round} no longer has: download it and train again`,
+      );
+    }
+    await tx.query(
+      'INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ($1, $2, $3, $4)',
+      [base, round, update.examples, encodeTensors(update.delta, {}, update.storeAs ?? 'F32')],
+    );
+    this.#pending++;
+    if (this.#pending < policy.size) return { version: round, pending: this.#pending };
+
+    const rows = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
+      'SELECT base_version, examples, payload FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
+      [round],
+    );
+    const updates = rows.map((row) => ({
+      baseVersion: row.base_version,
+      examples: row.examples,
+      delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
+      staleness: round - row.base_version,
+    }));
+    const previous = await readOptimizer(tx, round);
+    const { weights, optimizer } = policy.aggregate(await loadWeights(tx, round), updates, previous);
+    const next = await insertModel(
+      tx,
+      round + 1,
+      current.catalogVersion,
+      {
+        config: current.config,
+        weights,
+        updates: current.updates + updates.length,
+        rounds: addRound(current.rounds, policy.noiseMultiplier),
+      },
+      this.#keep,
+    );
+    if (optimizer) await writeOptimizer(tx, next.version, optimizer);
+    this.#current = next;
+    this.#pending = 0;
+    return { version: next.version, pending: 0 };
+  }
+}
+
 /** The optimizer state the round that made `version` left; undefined when another write made it. */
 async function readOptimizer(sql: SqlQueryable, version: number): Promise<ServerAdamState | undefined> {
   const [row] = await sql.query<{ steps: number; moments: Uint8Array }>(
@@ -312,8 +435,14 @@ async function loadWeights(sql: SqlQueryable, version: number): Promise<WeightSe
     'SELECT weights FROM omnipersona_model_versions WHERE version = $1',
     [version],
   );
-  if (!row) throw new OmniPersonaError('INTERNAL', `Model version ${version} has no stored weights`);
-  return decodeTensors(row.weights, STORED_LIMITS).tensors;
+  const weights = stored(row?.weights);
+  if (!weights) throw new OmniPersonaError('INTERNAL', `Model version ${version} has no stored weights`);
+  return decodeTensors(weights, STORED_LIMITS).tensors;
+}
+
+/** Stored weights, or undefined for a version whose weights were dropped (an empty value). */
+function stored(weights: Uint8Array | undefined): Uint8Array | undefined {
+  return weights && weights.length > 0 ? weights : undefined;
 }
 
 async function insertCatalog(sql: SqlQueryable, version: number, items: CatalogItem[]): Promise<CatalogRecord> {
@@ -329,6 +458,7 @@ async function insertModel(
   version: number,
   catalogVersion: number,
   draft: ModelDraft,
+  keep: number,
 ): Promise<ModelRecord> {
   const bytes = encodeTensors(draft.weights, {
     [MODEL_METADATA.version]: String(version),
@@ -353,6 +483,11 @@ async function insertModel(
   );
   // Updates waiting for an older version's round cannot be averaged into this one.
   await sql.query('DELETE FROM omnipersona_pending_updates WHERE round_version < $1', [version]);
+  // Only the most recent versions keep their weights; their records stay, for the history.
+  await sql.query(
+    "UPDATE omnipersona_model_versions SET weights = ''::bytea WHERE version <= $1 AND octet_length(weights) > 0",
+    [version - keep],
+  );
   return {
     version,
     config: draft.config,

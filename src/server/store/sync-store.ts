@@ -2,6 +2,7 @@ import type { CatalogItem } from '../../core/catalog.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
 import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
+import type { WireDtype } from '../../core/sync/tensor-codec.js';
 import type { ServerAdamState } from '../server-optimizer.js';
 
 /** One published catalog. Versions start at 1 and only grow. */
@@ -42,6 +43,11 @@ export interface PendingUpdate {
   baseVersion: number;
   examples: number;
   delta: WeightSet;
+  /**
+   * How the store may keep `delta` without losing anything: `I8` when it arrived in int8 (clipping
+   * only rescales it); float32 otherwise.
+   */
+  storeAs?: WireDtype;
   /** Versions published between its base and the round it joined; 0 for a current update. */
   staleness?: number;
 }

@@ -48,6 +48,7 @@ const tiny: EvalSettings = {
     clientsPerRound: 16,
     local: { optimizer: 'sgd', epochs: 1, learningRate: 0.1, dropout: 0 },
     maxUpdateNorm: 10,
+    updateRank: 0,
     server: { ...SERVER_ADAM_DEFAULTS, learningRate: 0.02 },
     finalRateShare: 1,
     logEvery: 10,
@@ -133,6 +134,31 @@ describe('npm run eval', () => {
     ]);
     expect(io.out[0]).toContain('120 users, 30 items');
   }, 60_000);
+
+  it('trains through a live sync server over HTTP and ranks its global model round after round', async () => {
+    const io = capture(dir);
+    const args = ['--data', 'tiny.txt', '--quick', '--modes', 'popularity,federated-server', '--json', 'server.json'];
+    const status = await runEvalCli(args, io, { full: tiny, quick: tiny });
+    expect(status).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'server.json'), 'utf8')) as EvalReport;
+    expect(report.results.map((result) => result.mode)).toEqual([
+      'popularity',
+      'federated-server',
+      'federated-server@F16',
+      'federated-server@I8',
+    ]);
+    const progress = report.serverProgress ?? [];
+    // Before the first round, then every 6 of the 60: each round is one version on the server.
+    expect(progress.map((entry) => entry.round)).toEqual([0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60]);
+    expect(progress.map((entry) => entry.version)).toEqual(progress.map((entry) => entry.round + 1));
+    const first = progress[0]?.metrics['HR@10'] ?? 1;
+    const last = progress.at(-1)?.metrics['HR@10'] ?? 0;
+    expect(last).toBeGreaterThan(first + 0.3);
+    const popularity = report.results[0]?.['HR@5'] ?? 1;
+    expect(report.results[1]?.['HR@5']).toBeGreaterThan(popularity + 0.3);
+    expect(io.out.join('\n')).toContain('federated-server, the global model after each checkpoint');
+    expect(io.err.join('\n')).toContain('updates as rank-4 factors in int8');
+  });
 
   it('gives the same results for the same seed', async () => {
     const run = async () => {

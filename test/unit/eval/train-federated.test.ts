@@ -2,6 +2,8 @@ import { beforeAll, expect, test } from 'vitest';
 import { initialWeights, sharedPart } from '../../../src/core/model/model-spec.js';
 import { clipWeights, subtractWeights, type WeightSet, weightsNorm } from '../../../src/core/model/weights.js';
 import { seededRandom } from '../../../src/core/random.js';
+import { clipUpdate, factorWeights } from '../../../src/core/sync/low-rank.js';
+import { decodeTensors, encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import type { EvalSettings } from '../../../src/eval/eval-settings.js';
 import { modelSetup } from '../../../src/eval/model-setup.js';
 import { sampleIndices } from '../../../src/eval/sample-indices.js';
@@ -61,6 +63,7 @@ test('a simulated round gives the global model what devices send and the server 
     clientsPerRound: train.length,
     local,
     maxUpdateNorm,
+    updateRank: 0,
     // With ε far above every update, the server's Adam adds the round's mean as it is: what is compared here is the mean.
     server: { learningRate: 1e6, beta1: 0.9, beta2: 0.999, epsilon: 1e6 },
     finalRateShare: 1,
@@ -79,6 +82,51 @@ test('a simulated round gives the global model what devices send and the server 
       const worst = tensor.data.reduce((most, value, i) => Math.max(most, Math.abs(value - (actual[i] as number))), 0);
       expect(worst, name).toBeLessThan(1e-5);
     }
+  } finally {
+    model.dispose();
+  }
+});
+
+test('with an update rank, a simulated round averages what devices send as int8 factors', async () => {
+  const global = initialWeights(setup.config, setup.seed);
+  const drawn = sampleIndices(train.length, train.length, seededRandom(setup.seed));
+  const maxUpdateNorm = 0.5;
+  const rank = 2;
+  const sent = await Promise.all(
+    train.map(async (sequence, client) => {
+      const seed = setup.seed + drawn.indexOf(client);
+      const update = await deviceUpdate(global, sequence, seed);
+      // The simulation draws the test matrix and the rounding from one stream seeded by the client's seed.
+      const random = seededRandom(seed);
+      const { delta } = clipUpdate(factorWeights(update, { rank, random }), maxUpdateNorm);
+      return decodeTensors(encodeTensors(delta, {}, 'I8', { random }), { maxTensors: 64 }).tensors;
+    }),
+  );
+  expect(Object.keys(sent[0] ?? {})).toContain('item_embedding.u');
+  // The server's average takes factored updates as they come.
+  const expected = federatedAverage(
+    global,
+    sent.map((delta, client) => ({ delta, examples: sequenceExamples(train[client] as Int32Array).length })),
+  );
+  const settings: EvalSettings['federated'] = {
+    rounds: 1,
+    clientsPerRound: train.length,
+    local,
+    maxUpdateNorm,
+    updateRank: rank,
+    server: { learningRate: 1e6, beta1: 0.9, beta2: 0.999, epsilon: 1e6 },
+    finalRateShare: 1,
+    logEvery: 1,
+  };
+  const model = await trainFederated(train, setup, settings);
+  try {
+    const weights = await model.weights();
+    for (const [name, tensor] of Object.entries(expected)) {
+      const actual = weights[name]?.data as Float32Array;
+      const worst = tensor.data.reduce((most, value, i) => Math.max(most, Math.abs(value - (actual[i] as number))), 0);
+      expect(worst, name).toBeLessThan(1e-5);
+    }
+    expect(weights.item_embedding?.data.some((value, i) => value !== global.item_embedding?.data[i])).toBe(true);
   } finally {
     model.dispose();
   }
