@@ -22,6 +22,9 @@ import {
 } from './sync-server-options.js';
 import { type CatalogImportResult, SyncService } from './sync-service.js';
 
+/** How long the server keeps an idle HTTP connection open. */
+const KEEP_ALIVE_MS = 65_000;
+
 /** Where {@link SyncServer.listen} binds. */
 export interface ListenOptions {
   /** `0` picks a free port. @default 8787 */
@@ -97,6 +100,10 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     async listen({ port = LISTEN_DEFAULTS.port, host = LISTEN_DEFAULTS.host } = {}) {
       // Without a `createServer` option the adaptor builds a plain `node:http` server.
       const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+      // Idle connections outlive a client's or a load balancer's own idle timeout (60 s for the
+      // usual ones), so that the server never closes one just as a request is sent on it.
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      server.headersTimeout = KEEP_ALIVE_MS + 1000;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

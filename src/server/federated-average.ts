@@ -172,13 +172,57 @@ export interface PrivateMeanOptions {
 export function privateMean(
   like: WeightSet,
   updates: readonly WeightedDelta[],
-  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateMeanOptions,
+  options: PrivateMeanOptions,
 ): WeightSet | undefined {
   if (updates.length === 0) return undefined;
   const average = new DeltaAverage(like);
-  for (const update of updates) average.add({ delta: clipUpdate(update.delta, clipNorm).delta, examples: 1 });
-  const mean = average.mean() as WeightSet;
-  const deviation = (noiseMultiplier * clipNorm) / updates.length;
+  for (const update of updates) average.add(clippedAlike(update, options.clipNorm));
+  return withNoise(average.mean() as WeightSet, updates.length, options);
+}
+
+/**
+ * {@link weightedMean} or {@link privateMean} of a round, adding a few updates at a time and
+ * letting the event loop run between them (`pause`), so that a server aggregating a large round
+ * keeps answering. `weightOf` gives an update's weight in the weighted mean.
+ */
+export async function roundMean(
+  like: WeightSet,
+  updates: readonly WeightedDelta[],
+  {
+    privacy,
+    weightOf,
+    pause,
+  }: {
+    privacy?: PrivateMeanOptions;
+    weightOf: (update: WeightedDelta) => number;
+    pause: () => Promise<void>;
+  },
+): Promise<WeightSet | undefined> {
+  if (updates.length === 0) return undefined;
+  const average = new DeltaAverage(like);
+  for (const [index, update] of updates.entries()) {
+    average.add(privacy ? clippedAlike(update, privacy.clipNorm) : { ...update, examples: weightOf(update) });
+    if (index % UPDATES_PER_SLICE === UPDATES_PER_SLICE - 1) await pause();
+  }
+  const mean = average.mean();
+  return privacy && mean ? withNoise(mean, updates.length, privacy) : mean;
+}
+
+/** Updates {@link roundMean} adds between pauses. */
+const UPDATES_PER_SLICE = 8;
+
+/** DP-FedAvg's view of an update: clipped, and weighing as much as any other. */
+function clippedAlike(update: WeightedDelta, clipNorm: number): WeightedDelta {
+  return { delta: clipUpdate(update.delta, clipNorm).delta, examples: 1 };
+}
+
+/** `mean` (of `count` equally weighted updates) plus the Gaussian noise of {@link privateMean}, in place. */
+function withNoise(
+  mean: WeightSet,
+  count: number,
+  { clipNorm, noiseMultiplier, random = secureRandom() }: PrivateMeanOptions,
+): WeightSet {
+  const deviation = (noiseMultiplier * clipNorm) / count;
   for (const tensor of Object.values(mean)) {
     for (let i = 0; i < tensor.data.length; i++)
       tensor.data[i] = (tensor.data[i] as number) + deviation * gaussian(random);

@@ -15,13 +15,13 @@ import {
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
-import { privateMean, weightedMean, withStep } from './federated-average.js';
+import { roundMean, withStep } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
 import { gdpEpsilon } from './privacy-accountant.js';
 import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
-import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
+import type { ModelRecord, PendingUpdate, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
@@ -277,18 +277,14 @@ export class SyncService {
         size: roundSize,
         noiseMultiplier,
         maxStaleness,
-        aggregate: (weights, updates, optimizer) => {
-          const mean =
-            noiseMultiplier > 0
-              ? privateMean(weights, updates, { clipNorm: maxUpdateNorm, noiseMultiplier })
-              : weightedMean(
-                  weights,
-                  updates.map((update) => ({
-                    ...update,
-                    // Capped, then down-weighted by how many versions behind its base was.
-                    examples: Math.min(update.examples, maxUpdateWeight) / (1 + (update.staleness ?? 0)),
-                  })),
-                );
+        aggregate: async (weights, updates, optimizer) => {
+          const mean = await roundMean(weights, updates, {
+            ...(noiseMultiplier > 0 ? { privacy: { clipNorm: maxUpdateNorm, noiseMultiplier } } : {}),
+            // Capped, then down-weighted by how many versions behind its base was.
+            weightOf: (update) =>
+              Math.min(update.examples, maxUpdateWeight) / (1 + ((update as PendingUpdate).staleness ?? 0)),
+            pause: () => new Promise((resolve) => setImmediate(resolve)),
+          });
           if (!mean) return { weights };
           if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
           // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.

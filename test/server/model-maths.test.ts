@@ -3,7 +3,13 @@ import { initialWeights } from '../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../src/core/model/weights.js';
 import { clipWeights, weightsNorm } from '../../src/core/model/weights.js';
 import { seededRandom } from '../../src/core/random.js';
-import { federatedAverage, privateMean, withStep } from '../../src/server/federated-average.js';
+import {
+  federatedAverage,
+  privateMean,
+  roundMean,
+  weightedMean,
+  withStep,
+} from '../../src/server/federated-average.js';
 import { growWeights } from '../../src/server/grow-weights.js';
 import { ServerAdam } from '../../src/server/server-optimizer.js';
 
@@ -133,6 +139,46 @@ describe('privateMean (DP-FedAvg)', () => {
     const first = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
     const second = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
     expect(first).not.toEqual(second);
+  });
+});
+
+describe('roundMean', () => {
+  const config = { items: 6, categories: 2, brands: 2, dim: 3 };
+  const like = initialWeights(config, 1);
+  const updates = Array.from({ length: 20 }, (_, i) => ({
+    delta: initialWeights(config, i + 2),
+    examples: (i % 4) + 1,
+  }));
+
+  it('is the weighted mean, pausing for the event loop every few updates', async () => {
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+    };
+    const mean = await roundMean(like, updates, { weightOf: (update) => update.examples * 2, pause });
+    const expected = weightedMean(like, updates) as WeightSet;
+    for (const [name, tensor] of Object.entries(expected)) {
+      tensor.data.forEach((value, i) => {
+        expect(mean?.[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+    expect(pauses).toBe(2);
+  });
+
+  it('is DP-FedAvg’s mean with privacy options, the same noise for the same random stream', async () => {
+    const privacy = { clipNorm: 0.5, noiseMultiplier: 1.2 };
+    const mean = await roundMean(like, updates, {
+      privacy: { ...privacy, random: seededRandom(3) },
+      weightOf: () => 1,
+      pause: async () => {},
+    });
+    const expected = privateMean(like, updates, { ...privacy, random: seededRandom(3) }) as WeightSet;
+    for (const [name, tensor] of Object.entries(expected)) {
+      tensor.data.forEach((value, i) => {
+        expect(mean?.[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+    expect(await roundMean(like, [], { weightOf: () => 1, pause: async () => {} })).toBeUndefined();
   });
 });
 

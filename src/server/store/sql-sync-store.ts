@@ -343,7 +343,7 @@ class RoundWriter {
       staleness: round - row.base_version,
     }));
     const previous = await readOptimizer(tx, round);
-    const { weights, optimizer } = policy.aggregate(await loadWeights(tx, round), updates, previous);
+    const { weights, optimizer } = await policy.aggregate(await loadWeights(tx, round), updates, previous);
     const next = await insertModel(
       tx,
       round + 1,

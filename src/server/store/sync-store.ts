@@ -95,7 +95,7 @@ export interface RoundPolicy {
     current: WeightSet,
     updates: readonly PendingUpdate[],
     optimizer: ServerAdamState | undefined,
-  ): { weights: WeightSet; optimizer?: ServerAdamState };
+  ): { weights: WeightSet; optimizer?: ServerAdamState } | Promise<{ weights: WeightSet; optimizer?: ServerAdamState }>;
 }
 
 /** Where an update left the round. */
