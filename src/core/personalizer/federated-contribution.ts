@@ -1,7 +1,7 @@
 import { FEDERATED_LOCAL, type ModelRuntime, type TrainingExample } from '../model/model-runtime.js';
 import { type ModelConfig, sharedPart, withItemRows } from '../model/model-spec.js';
 import { subtractWeights, type WeightSet } from '../model/weights.js';
-import { factorWeights, UPDATE_RANK } from '../sync/low-rank.js';
+import { factorWeightsInSlices, UPDATE_RANK } from '../sync/low-rank.js';
 
 /**
  * A device's contribution to a federated round: `FEDERATED_LOCAL` steps on `examples` from the
@@ -12,8 +12,8 @@ import { factorWeights, UPDATE_RANK } from '../sync/low-rank.js';
  * fine-tune's Adam moves every weight by about its rate whatever the gradient, which suits one
  * shopper and would be noise in an average. The runtime is left at the stepped weights.
  *
- * Matrices come back as rank-{@link UPDATE_RANK} factors (`core/sync/low-rank.ts`): what is stored
- * until the next sync, and sent.
+ * Matrices come back as rank-{@link UPDATE_RANK} factors (`core/sync/low-rank.ts`), computed in
+ * slices between which the page runs: what is stored until the next sync, and sent.
  */
 export async function federatedContribution(
   runtime: ModelRuntime,
@@ -24,5 +24,11 @@ export async function federatedContribution(
 ): Promise<WeightSet> {
   await runtime.train(examples, { ...FEDERATED_LOCAL, timeBudgetMs });
   const stepped = withItemRows(await runtime.weights(), config.items);
-  return factorWeights(sharedPart(subtractWeights(stepped, base), config), { rank: UPDATE_RANK, random: Math.random });
+  const delta = sharedPart(subtractWeights(stepped, base), config);
+  // On the page's main thread: a pass over the item table at a time, the page's own tasks between.
+  return factorWeightsInSlices(
+    delta,
+    { rank: UPDATE_RANK, random: Math.random },
+    () => new Promise((resolve) => setTimeout(resolve, 0)),
+  );
 }

@@ -36,7 +36,33 @@ export interface LowRankOptions {
 }
 
 /** `delta` with every matrix that gains from it replaced by its rank-k factors `name.u` and `name.v`. */
-export function factorWeights(delta: WeightSet, { rank, random }: LowRankOptions): WeightSet {
+export function factorWeights(delta: WeightSet, options: LowRankOptions): WeightSet {
+  const steps = factorSteps(delta, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * {@link factorWeights} in slices of a few milliseconds, awaiting `pause` between them: on a
+ * page's main thread, the item table of a large catalog would otherwise be one long task.
+ */
+export async function factorWeightsInSlices(
+  delta: WeightSet,
+  options: LowRankOptions,
+  pause: () => Promise<void>,
+): Promise<WeightSet> {
+  const steps = factorSteps(delta, options);
+  let step = steps.next();
+  while (!step.done) {
+    await pause();
+    step = steps.next();
+  }
+  return step.value;
+}
+
+/** The work of {@link factorWeights}, yielding after each pass over a matrix. */
+function* factorSteps(delta: WeightSet, { rank, random }: LowRankOptions): Generator<void, WeightSet> {
   if (!Number.isInteger(rank) || rank < 1 || rank > MAX_UPDATE_RANK) {
     throw new OmniPersonaError(
       'INVALID_OPTIONS',
@@ -53,7 +79,7 @@ export function factorWeights(delta: WeightSet, { rank, random }: LowRankOptions
       factored[name] = tensor;
       continue;
     }
-    const { u, v } = lowRankFactors(tensor.data, rows, cols, k, random);
+    const { u, v } = yield* lowRankFactors(tensor.data, rows, cols, k, random);
     factored[`${name}${FACTOR_SUFFIX.u}`] = { shape: [rows, k], data: u };
     factored[`${name}${FACTOR_SUFFIX.v}`] = { shape: [k, cols], data: v };
   }
@@ -183,19 +209,22 @@ function expandPair(u: Tensor32, v: Tensor32): Tensor32 {
  * Rank-k factors of the row-major `rows × cols` matrix `m`: `u` with orthonormal columns spanning
  * the range found by one power iteration from a Gaussian test matrix, and `v = uᵀ·m`.
  */
-function lowRankFactors(
+function* lowRankFactors(
   m: Float32Array,
   rows: number,
   cols: number,
   k: number,
   random: () => number,
-): { u: Float32Array; v: Float32Array } {
+): Generator<void, { u: Float32Array; v: Float32Array }> {
   const test = new Float64Array(cols * k);
   for (let i = 0; i < test.length; i++) test[i] = gaussian(random);
   // Y = M·Ω, then one power iteration Y = M·(Mᵀ·Q) to sharpen the spectrum's gap.
   const range = orthonormalize(multiply(m, rows, cols, test, k), rows, k);
+  yield;
   const back = orthonormalize(multiplyTransposed(m, rows, cols, range, k), cols, k);
+  yield;
   const basis = orthonormalize(multiply(m, rows, cols, back, k), rows, k);
+  yield;
   const v = new Float32Array(k * cols);
   const vSum = new Float64Array(k * cols);
   for (let i = 0; i < rows; i++) {
@@ -208,6 +237,7 @@ function lowRankFactors(
     }
   }
   v.set(vSum);
+  yield;
   return { u: Float32Array.from(basis), v };
 }
 

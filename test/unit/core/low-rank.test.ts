@@ -3,7 +3,14 @@ import { OmniPersonaError } from '../../../src/core/errors.js';
 import type { WeightSet } from '../../../src/core/model/weights.js';
 import { weightsNorm } from '../../../src/core/model/weights.js';
 import { gaussian, seededRandom } from '../../../src/core/random.js';
-import { clipUpdate, expandWeights, factoredNorm, factorWeights, isFactored } from '../../../src/core/sync/low-rank.js';
+import {
+  clipUpdate,
+  expandWeights,
+  factoredNorm,
+  factorWeights,
+  factorWeightsInSlices,
+  isFactored,
+} from '../../../src/core/sync/low-rank.js';
 import { decodeTensors, encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 
 /** A rows × cols matrix of rank `rank` (a sum of random outer products) plus `noise` per entry. */
@@ -48,6 +55,21 @@ describe('low-rank updates', () => {
     expect(relativeError(expanded.table?.data as Float32Array, delta.table?.data as Float32Array)).toBeLessThan(1e-5);
     expect(expanded.bias).toBe(delta.bias);
     expect(expanded.small).toBe(delta.small);
+  });
+
+  it('in slices gives the same factors, pausing between the passes over each matrix', async () => {
+    const delta: WeightSet = {
+      a: { shape: [400, 16], data: lowRankMatrix(400, 16, 2, 0.01, 12) },
+      b: { shape: [300, 16], data: lowRankMatrix(300, 16, 2, 0.01, 13) },
+      bias: { shape: [300], data: new Float32Array(300) },
+    };
+    let pauses = 0;
+    const sliced = await factorWeightsInSlices(delta, { rank: 2, random: seededRandom(4) }, async () => {
+      pauses++;
+    });
+    expect(sliced).toEqual(factorWeights(delta, { rank: 2, random: seededRandom(4) }));
+    // Four passes for each of the two matrices.
+    expect(pauses).toBe(8);
   });
 
   it('keeps the dominant part of a noisy matrix nearly as well as the best rank-k approximation', () => {
