@@ -1,6 +1,7 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { ItemSchema } from '../core/event.js';
+import { MAX_UPDATE_RANK } from '../core/sync/low-rank.js';
 import {
   CatalogDocumentSchema,
   ModelManifestSchema,
@@ -229,7 +230,7 @@ export function openApiDocument(): Record<string, unknown> {
       [ROUTES.updates]: {
         post: {
           summary: 'A device’s contribution to the current federated round',
-          description: `${TENSOR_FORMAT} The tensors are the difference from the base version, every tensor of the model; metadata \`${UPDATE_METADATA.baseVersion}\`, \`${UPDATE_METADATA.examples}\` (1 to 10,000) and \`${UPDATE_METADATA.kind}\` = \`delta\`. The server clips it to its norm bound.`,
+          description: `${TENSOR_FORMAT} The tensors are the difference from the base version, every tensor of the model; metadata \`${UPDATE_METADATA.baseVersion}\`, \`${UPDATE_METADATA.examples}\` (1 to 10,000) and \`${UPDATE_METADATA.kind}\`: \`delta\` (each tensor whole) or \`low-rank\` (any matrix may instead be sent as two factors \`<name>.u\`, rows × k, and \`<name>.v\`, k × columns, k from 1 to ${MAX_UPDATE_RANK}, whose product is the difference; what the SDK sends, in I8). The server clips it to its norm bound.`,
           requestBody: { required: true, content: binary },
           responses: {
             200: { description: 'Accepted into the round', content: json('UpdateReceipt') },
