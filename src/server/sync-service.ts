@@ -268,11 +268,14 @@ export class SyncService {
       maxStaleness,
     } = this.#options;
     // Factored updates stay factored until the round is aggregated: the norm comes from their factors.
-    const delta = clipUpdate(update.delta, maxUpdateNorm).delta;
+    const { delta, norm } = clipUpdate(update.delta, maxUpdateNorm);
     const { baseVersion, examples } = update;
     const outcome = await this.#store.submitUpdate(
-      // An int8 update scaled by its clip is int8 again with a scale as much smaller: stored as such, it loses nothing.
-      { baseVersion, examples, delta, storeAs: update.int8 ? 'I8' : 'F32' },
+      // Within the bound, the request's bytes are the update; clipped, an int8 update is int8 again
+      // with a scale as much smaller: stored as such, it loses nothing.
+      norm <= maxUpdateNorm
+        ? { baseVersion, examples, delta, encoded: bytes }
+        : { baseVersion, examples, delta, storeAs: update.int8 ? 'I8' : 'F32' },
       {
         size: roundSize,
         noiseMultiplier,

@@ -142,6 +142,9 @@ export class SqlSyncStore implements SyncStore {
     this.#writing = true;
     try {
       while (this.#queued.length > 0) {
+        // Let requests already received reach the queue first: the embedded database runs on this
+        // thread, so none is read while a write runs, and without this pause each would go alone.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.#queued.splice(0, UPDATES_PER_TRANSACTION);
         let outcomes: Array<UpdateOutcome | OmniPersonaError>;
         try {
@@ -327,7 +330,7 @@ class RoundWriter {
     }
     await tx.query(
       'INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ($1, $2, $3, $4)',
-      [base, round, update.examples, encodeTensors(update.delta, {}, update.storeAs ?? 'F32')],
+      [base, round, update.examples, update.encoded ?? encodeTensors(update.delta, {}, update.storeAs ?? 'F32')],
     );
     this.#pending++;
     if (this.#pending < policy.size) return { version: round, pending: this.#pending };

@@ -44,9 +44,12 @@ export interface PendingUpdate {
   examples: number;
   delta: WeightSet;
   /**
-   * How the store may keep `delta` without losing anything: `I8` when it arrived in int8 (clipping
-   * only rescales it); float32 otherwise.
+   * `delta` already encoded (`encodeTensors`), for the store to keep as it is: the request's own
+   * bytes when the server did not need to change the update. Otherwise the store encodes `delta`,
+   * in `storeAs` (float32 by default; `I8` for an update that came in int8, which clipping only
+   * rescales, so that int8 keeps it exactly).
    */
+  encoded?: Uint8Array;
   storeAs?: WireDtype;
   /** Versions published between its base and the round it joined; 0 for a current update. */
   staleness?: number;
