@@ -3,6 +3,7 @@
 // server accepts per second (embedded database, and PostgreSQL when OMNIPERSONA_TEST_POSTGRES_URL
 // names a server), and the time from one channel's sync to the same recommendations on a second.
 // Measures the built npm package in dist/npm (`npm run build`), in Node.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,23 +140,15 @@ async function lowRankUpdate(config, baseVersion) {
 
 /** Posts `THROUGHPUT.updates` updates to a server over HTTP, `concurrency` at a time. */
 async function measureThroughput(store, storage, roundSize) {
-  const { createSyncServer } = await import(join(npm, 'server/index.js'));
-  const server = await createSyncServer({
+  const server = await startServerProcess({
     ...storage,
+    items: THROUGHPUT.items,
     roundSize,
     // Devices that trained on a version one or two rounds old still count, as a busy server wants.
     maxStaleness: THROUGHPUT.maxStaleness,
-    logger: { info() {}, error: console.error },
   });
   try {
-    await server.importCatalog(
-      Array.from({ length: THROUGHPUT.items }, (_, i) => ({
-        id: `sku-${i}`,
-        category: `C${i % 20}`,
-        brand: `B${i % 50}`,
-      })),
-    );
-    const { url } = await server.listen({ port: 0 });
+    const { url } = server;
     let manifest = await (await fetch(`${url}/v1/model`)).json();
     // Bodies encoded ahead, per base version, so that the clients' own work is not what is measured.
     const bodies = new Map();
@@ -191,8 +184,32 @@ async function measureThroughput(store, storage, roundSize) {
       rounds: last.version - 1,
     };
   } finally {
-    await server.close();
+    await server.stop();
   }
+}
+
+/** `bench/sync-server-process.mjs` in a child process: the server as deployed, apart from the load. */
+async function startServerProcess(options) {
+  const child = spawn(process.execPath, [join(root, 'bench', 'sync-server-process.mjs'), JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const line = output.split('\n').find((entry) => entry.startsWith('{'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    child.once('exit', (code) => reject(new Error(`The benchmark's sync server exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** A fresh database on the PostgreSQL server at `url`, dropped afterwards. */
