@@ -221,7 +221,7 @@ function* lowRankFactors(
   // Y = M·Ω, then one power iteration Y = M·(Mᵀ·Q) to sharpen the spectrum's gap.
   const range = orthonormalize(multiply(m, rows, cols, test, k), rows, k);
   yield;
-  const back = orthonormalize(multiplyTransposed(m, rows, cols, range, k), cols, k);
+  const back = orthonormalize(multiply(m, rows, cols, range, k, true), cols, k);
   yield;
   const basis = orthonormalize(multiply(m, rows, cols, back, k), rows, k);
   yield;
@@ -241,33 +241,27 @@ function* lowRankFactors(
   return { u: Float32Array.from(basis), v };
 }
 
-/** `m · b` for row-major `m` (rows × cols) and `b` (cols × k). */
-function multiply(m: Float32Array, rows: number, cols: number, b: Float64Array, k: number): Float64Array {
-  const out = new Float64Array(rows * k);
+/**
+ * `m · b` for row-major `m` (rows × cols) and `b` (cols × k); with `transposed`, `mᵀ · b` for `b`
+ * (rows × k). Either way one pass over `m`, row by row.
+ */
+function multiply(
+  m: Float32Array,
+  rows: number,
+  cols: number,
+  b: Float64Array,
+  k: number,
+  transposed = false,
+): Float64Array {
+  const out = new Float64Array((transposed ? cols : rows) * k);
   for (let i = 0; i < rows; i++) {
     const row = i * cols;
-    const target = i * k;
     for (let p = 0; p < cols; p++) {
       const value = m[row + p] as number;
       if (value === 0) continue;
-      const from = p * k;
+      const target = (transposed ? p : i) * k;
+      const from = (transposed ? i : p) * k;
       for (let c = 0; c < k; c++) out[target + c] = (out[target + c] as number) + value * (b[from + c] as number);
-    }
-  }
-  return out;
-}
-
-/** `mᵀ · q` for row-major `m` (rows × cols) and `q` (rows × k). */
-function multiplyTransposed(m: Float32Array, rows: number, cols: number, q: Float64Array, k: number): Float64Array {
-  const out = new Float64Array(cols * k);
-  for (let i = 0; i < rows; i++) {
-    const row = i * cols;
-    const from = i * k;
-    for (let p = 0; p < cols; p++) {
-      const value = m[row + p] as number;
-      if (value === 0) continue;
-      const target = p * k;
-      for (let c = 0; c < k; c++) out[target + c] = (out[target + c] as number) + value * (q[from + c] as number);
     }
   }
   return out;
