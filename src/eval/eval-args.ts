@@ -20,6 +20,10 @@ export interface EvalArgs {
   epochs?: number;
   /** Overrides the preset's centralized learning rate (where its decay starts). */
   learningRate?: number;
+  /** Weight of the centralized training's contrastive term, instead of the preset's (0: none). */
+  contrastiveWeight?: number;
+  /** Temperature of that term, instead of the preset's (1 when neither sets it). */
+  contrastiveTemperature?: number;
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
@@ -54,6 +58,11 @@ Options:
   --epochs <n>         Centralized training epochs instead of the preset's
   --learning-rate <r>  Centralized learning rate at the first step instead of the preset's (the
                        preset's decay to the last step applies to it)
+  --contrastive-weight <λ>
+                       Centralized training adds a contrastive term of this weight (two views of
+                       each history, InfoNCE over the batch; 0: none)
+  --contrastive-temperature <τ>
+                       That term's temperature (default 1)
   --rounds <n>         Federated rounds instead of the preset's
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
   --unseen-shoppers    Leave those shoppers out of training: the global model has not seen them
@@ -74,6 +83,22 @@ const Rate = v.pipe(
   v.maxValue(1, 'Expected a rate of at most 1'),
 );
 
+const NonNegative = v.pipe(
+  v.string(),
+  v.decimal('Expected a decimal number'),
+  v.transform(Number),
+  v.minValue(0, 'Expected a number of at least 0'),
+  v.maxValue(100, 'Expected a number of at most 100'),
+);
+
+const Positive = v.pipe(
+  v.string(),
+  v.decimal('Expected a decimal number'),
+  v.transform(Number),
+  v.gtValue(0, 'Expected a positive number'),
+  v.maxValue(100, 'Expected a number of at most 100'),
+);
+
 const Modes = v.pipe(
   v.string(),
   v.transform((list) => list.split(',').map((mode) => mode.trim())),
@@ -92,6 +117,8 @@ const FlagsSchema = v.object({
   check: v.optional(v.boolean(), false),
   epochs: v.optional(Count),
   'learning-rate': v.optional(Rate),
+  'contrastive-weight': v.optional(NonNegative),
+  'contrastive-temperature': v.optional(Positive),
   rounds: v.optional(Count),
   personalize: v.optional(Count),
   'unseen-shoppers': v.optional(v.boolean(), false),
@@ -121,6 +148,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         check: { type: 'boolean' },
         epochs: { type: 'string' },
         'learning-rate': { type: 'string' },
+        'contrastive-weight': { type: 'string' },
+        'contrastive-temperature': { type: 'string' },
         rounds: { type: 'string' },
         personalize: { type: 'string' },
         'unseen-shoppers': { type: 'boolean' },
@@ -141,6 +170,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     json,
     epochs,
     'learning-rate': learningRate,
+    'contrastive-weight': contrastiveWeight,
+    'contrastive-temperature': contrastiveTemperature,
     rounds,
     personalize,
     'unseen-shoppers': unseenShoppers,
@@ -149,8 +180,16 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     ...flags
   } = result.output;
   if (data === undefined && !flags.help) throw new OmniPersonaError('INVALID_OPTIONS', 'Missing --data <file>');
-  const overrides = Object.entries({ json, epochs, learningRate, rounds, personalize, saveModels, loadModels }).filter(
-    ([, value]) => value !== undefined,
-  );
+  const overrides = Object.entries({
+    json,
+    epochs,
+    learningRate,
+    contrastiveWeight,
+    contrastiveTemperature,
+    rounds,
+    personalize,
+    saveModels,
+    loadModels,
+  }).filter(([, value]) => value !== undefined);
   return { ...flags, data: data ?? '', unseenShoppers, ...Object.fromEntries(overrides) };
 }

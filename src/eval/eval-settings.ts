@@ -19,6 +19,11 @@ export interface EvalSettings {
     dropout?: number;
     /** Chance of leaving out each earlier step of a training history, per pass (`TrainOptions.stepDropout`); 0 when omitted. */
     stepDropout?: number;
+    /**
+     * A contrastive term over two views of each training history (`TrainOptions.contrastiveWeight`
+     * and `contrastiveTemperature`); none when omitted.
+     */
+    contrastive?: { weight: number; temperature: number };
   };
   federated: {
     rounds: number;

@@ -12,6 +12,8 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   timeBudgetMs: 2000,
   dropout: 0.5,
   stepDropout: 0,
+  contrastiveWeight: 0,
+  contrastiveTemperature: 1,
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -62,6 +64,8 @@ export async function trainModel(
     timeBudgetMs,
     dropout,
     stepDropout,
+    contrastiveWeight,
+    contrastiveTemperature,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -72,6 +76,18 @@ export async function trainModel(
   }
   if (!(stepDropout >= 0 && stepDropout < 1)) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `stepDropout should be in [0, 1), received ${stepDropout}`);
+  }
+  if (!(contrastiveWeight >= 0 && Number.isFinite(contrastiveWeight))) {
+    throw new OmniPersonaError(
+      'INVALID_PAYLOAD',
+      `contrastiveWeight should be a finite number of at least 0, received ${contrastiveWeight}`,
+    );
+  }
+  if (!(contrastiveTemperature > 0 && Number.isFinite(contrastiveTemperature))) {
+    throw new OmniPersonaError(
+      'INVALID_PAYLOAD',
+      `contrastiveTemperature should be a positive finite number, received ${contrastiveTemperature}`,
+    );
   }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
@@ -97,10 +113,17 @@ export async function trainModel(
         // The first step compiles shaders on GPU backends; it never counts against the budget.
         if (result.steps > 1 && performance.now() >= deadline) break training;
         if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
-        last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
-        if (stepDropout > 0) last = last.map((example) => withoutSomeSteps(example, stepDropout, random));
+        const drawn = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
+        last = stepDropout > 0 ? drawn.map((example) => withoutSomeSteps(example, stepDropout, random)) : drawn;
         const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
         if (anchor) stepOptions.anchor = anchor;
+        if (contrastiveWeight > 0) {
+          // The second view: the same histories with a draw of their own.
+          const views = drawn.map((example) =>
+            stepDropout > 0 ? withoutSomeSteps(example, stepDropout, random).history : example.history,
+          );
+          stepOptions.contrastive = { views, weight: contrastiveWeight, temperature: contrastiveTemperature };
+        }
         const loss = model.trainStep(optimizer, last, stepOptions);
         try {
           const value = (await loss.data())[0] as number;

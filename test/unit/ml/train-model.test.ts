@@ -167,3 +167,12 @@ function isSubsequence(part: Int32Array, whole: Int32Array): boolean {
   for (const value of whole) if (at < part.length && part[at] === value) at++;
   return at === part.length;
 }
+
+test('contrastiveWeight trains on a second view of each history, and bad contrastive settings are refused', async () => {
+  const plain = await trained({ epochs: 2, learningRate: 0.05, stepDropout: 0.5 });
+  const contrastive = await trained({ epochs: 2, learningRate: 0.05, stepDropout: 0.5, contrastiveWeight: 0.5 });
+  expect(contrastive.query_weights?.data).not.toEqual(plain.query_weights?.data);
+  for (const options of [{ contrastiveWeight: -0.1 }, { contrastiveWeight: 0.1, contrastiveTemperature: 0 }]) {
+    await expect(trained({ epochs: 1, ...options })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+  }
+});
