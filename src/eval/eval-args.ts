@@ -24,6 +24,8 @@ export interface EvalArgs {
   contrastiveWeight?: number;
   /** Temperature of that term, instead of the preset's (1 when neither sets it). */
   contrastiveTemperature?: number;
+  /** What that term pairs each history with, instead of the preset's ('augmented' when neither sets it). */
+  contrastivePositive?: 'augmented' | 'sameNextItem';
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Overrides the preset's number of shoppers fine-tuned for the personalisation rows (0: none). */
@@ -63,6 +65,10 @@ Options:
                        each history, InfoNCE over the batch; 0: none)
   --contrastive-temperature <τ>
                        That term's temperature (default 1)
+  --contrastive-positive <which>
+                       What each history is pulled toward: augmented (itself, read again with
+                       its own step dropout and dropout, default) or same-next-item (another
+                       history whose next item is the same, DuoRec's supervised positive)
   --rounds <n>         Federated rounds instead of the preset's
   --personalize <n>    Shoppers with 10+ events fine-tuned for the personalisation rows (0: none)
   --unseen-shoppers    Leave those shoppers out of training: the global model has not seen them
@@ -119,6 +125,12 @@ const FlagsSchema = v.object({
   'learning-rate': v.optional(Rate),
   'contrastive-weight': v.optional(NonNegative),
   'contrastive-temperature': v.optional(Positive),
+  'contrastive-positive': v.optional(
+    v.pipe(
+      v.picklist(['augmented', 'same-next-item'], 'Expected augmented or same-next-item'),
+      v.transform((which) => (which === 'same-next-item' ? 'sameNextItem' : which)),
+    ),
+  ),
   rounds: v.optional(Count),
   personalize: v.optional(Count),
   'unseen-shoppers': v.optional(v.boolean(), false),
@@ -150,6 +162,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'learning-rate': { type: 'string' },
         'contrastive-weight': { type: 'string' },
         'contrastive-temperature': { type: 'string' },
+        'contrastive-positive': { type: 'string' },
         rounds: { type: 'string' },
         personalize: { type: 'string' },
         'unseen-shoppers': { type: 'boolean' },
@@ -172,6 +185,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'learning-rate': learningRate,
     'contrastive-weight': contrastiveWeight,
     'contrastive-temperature': contrastiveTemperature,
+    'contrastive-positive': contrastivePositive,
     rounds,
     personalize,
     'unseen-shoppers': unseenShoppers,
@@ -186,6 +200,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     learningRate,
     contrastiveWeight,
     contrastiveTemperature,
+    contrastivePositive,
     rounds,
     personalize,
     saveModels,

@@ -20,10 +20,10 @@ export interface EvalSettings {
     /** Chance of leaving out each earlier step of a training history, per pass (`TrainOptions.stepDropout`); 0 when omitted. */
     stepDropout?: number;
     /**
-     * A contrastive term over two views of each training history (`TrainOptions.contrastiveWeight`
-     * and `contrastiveTemperature`); none when omitted.
+     * A contrastive term over two views of each training history (`TrainOptions.contrastiveWeight`,
+     * `contrastiveTemperature` and `contrastivePositive`); none when omitted.
      */
-    contrastive?: { weight: number; temperature: number };
+    contrastive?: { weight: number; temperature: number; positive?: 'augmented' | 'sameNextItem' };
   };
   federated: {
     rounds: number;

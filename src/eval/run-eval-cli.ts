@@ -93,7 +93,9 @@ function contrastive(
 ): Pick<EvalSettings['centralized'], 'contrastive'> {
   const weight = args.contrastiveWeight ?? preset?.weight ?? 0;
   if (weight === 0) return {};
-  return { contrastive: { weight, temperature: args.contrastiveTemperature ?? preset?.temperature ?? 1 } };
+  const temperature = args.contrastiveTemperature ?? preset?.temperature ?? 1;
+  const positive = args.contrastivePositive ?? preset?.positive;
+  return { contrastive: { weight, temperature, ...(positive === undefined ? {} : { positive }) } };
 }
 
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {

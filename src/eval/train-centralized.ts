@@ -25,7 +25,8 @@ export async function trainCentralized(
         (settings.stepDropout === undefined ? '' : `, step dropout ${settings.stepDropout}`) +
         (settings.contrastive === undefined
           ? ''
-          : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}`),
+          : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}` +
+            (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')),
     );
     const result = await trainModel(
       model,
@@ -42,6 +43,7 @@ export async function trainCentralized(
           : {
               contrastiveWeight: settings.contrastive.weight,
               contrastiveTemperature: settings.contrastive.temperature,
+              contrastivePositive: settings.contrastive.positive ?? 'augmented',
             }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },

@@ -14,6 +14,7 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   stepDropout: 0,
   contrastiveWeight: 0,
   contrastiveTemperature: 1,
+  contrastivePositive: 'augmented',
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -66,6 +67,7 @@ export async function trainModel(
     stepDropout,
     contrastiveWeight,
     contrastiveTemperature,
+    contrastivePositive,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -101,6 +103,7 @@ export async function trainModel(
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
   const start = holdBack ? model.snapshot('all') : undefined;
+  const sameNextItem = contrastiveWeight > 0 && contrastivePositive === 'sameNextItem' ? byTarget(examples) : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
   const decayPerStep =
     finalLearningRate === undefined ? 0 : (learningRate - finalLearningRate) / Math.max(1, epochs * stepsPerEpoch - 1);
@@ -113,13 +116,19 @@ export async function trainModel(
         // The first step compiles shaders on GPU backends; it never counts against the budget.
         if (result.steps > 1 && performance.now() >= deadline) break training;
         if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
-        const drawn = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
+        const indices = order.slice(start, start + BATCH_SIZE);
+        const drawn = indices.map((index) => examples[index] as TrainingExample);
         last = stepDropout > 0 ? drawn.map((example) => withoutSomeSteps(example, stepDropout, random)) : drawn;
         const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
         if (anchor) stepOptions.anchor = anchor;
         if (contrastiveWeight > 0) {
-          // The second view: the same histories with a draw of their own.
-          const views = drawn.map((example) =>
+          // The second view: the same history, or another with the same next item, with a draw of its own.
+          const positives = sameNextItem
+            ? indices.map(
+                (index) => examples[otherWithSameTarget(index, examples, sameNextItem, random)] as TrainingExample,
+              )
+            : drawn;
+          const views = positives.map((example) =>
             stepDropout > 0 ? withoutSomeSteps(example, stepDropout, random).history : example.history,
           );
           stepOptions.contrastive = { views, weight: contrastiveWeight, temperature: contrastiveTemperature };
@@ -192,6 +201,31 @@ function withoutSomeSteps(example: TrainingExample, rate: number, random: () => 
     signals: Int32Array.from(kept, (step) => signals[step] as number),
   };
   return { ...example, history };
+}
+
+/** The indices of `examples` by their target. */
+function byTarget(examples: readonly TrainingExample[]): Map<number, number[]> {
+  const indices = new Map<number, number[]>();
+  examples.forEach((example, index) => {
+    const list = indices.get(example.target);
+    if (list) list.push(index);
+    else indices.set(example.target, [index]);
+  });
+  return indices;
+}
+
+/** Another example's index with the same target as example `index`, at random; `index` itself when there is none. */
+function otherWithSameTarget(
+  index: number,
+  examples: readonly TrainingExample[],
+  indices: Map<number, number[]>,
+  random: () => number,
+): number {
+  const same = indices.get((examples[index] as TrainingExample).target) ?? [];
+  if (same.length < 2) return index;
+  // A draw among the others: skip over `index` itself.
+  const drawn = same[Math.floor(random() * (same.length - 1))] as number;
+  return drawn === index ? (same[same.length - 1] as number) : drawn;
 }
 
 /** A Fisher–Yates permutation of `0..length-1`. */

@@ -64,6 +64,13 @@ export interface TrainOptions {
   /** Temperature τ dividing the contrastive term's dot-product similarities. @default 1 */
   contrastiveTemperature?: number;
   /**
+   * What the contrastive term pairs each history with: `'augmented'`, the same history read again;
+   * `'sameNextItem'`, the history of another example (drawn anew at each pass) whose next item is the
+   * same (DuoRec's supervised positive), or the history itself read again when no other has it.
+   * @default 'augmented'
+   */
+  contrastivePositive?: 'augmented' | 'sameNextItem';
+  /**
    * Strength of the pull toward the weights the call started from, on the shared tensors: a
    * fine-tune on one shopper's few events keeps the global model's knowledge. 0 for none. @default 0
    */

@@ -240,6 +240,14 @@ describe('npm run eval', () => {
     const losses = (io: { err: string[] }) => io.err.filter((line) => /epoch \d+, mean loss/u.test(line));
     expect(losses(contrastive)).toHaveLength(2);
     expect(losses(contrastive)).not.toEqual(losses(plain));
+
+    const supervised = capture(dir);
+    const positive = ['--contrastive-positive', 'same-next-item'];
+    expect(await runEvalCli([...argv, ...flags, ...positive], supervised, { full: tiny, quick: tiny })).toBe(0);
+    expect(supervised.err.join('\n')).toMatch(
+      /contrastive weight 0\.2 at temperature 0\.5, positives with the same next item/u,
+    );
+    expect(losses(supervised)).not.toEqual(losses(contrastive));
   }, 60_000);
 
   it.each([
@@ -252,6 +260,7 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--epochs', 'three'], /Invalid option --epochs/u],
     [['--data', 'tiny.txt', '--contrastive-temperature', '0'], /Invalid option --contrastive-temperature/u],
     [['--data', 'tiny.txt', '--contrastive-weight', '-1'], /contrastive-weight|Option/u],
+    [['--data', 'tiny.txt', '--contrastive-positive', 'other'], /Expected augmented or same-next-item/u],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);
