@@ -20,6 +20,12 @@ export interface EvalArgs {
   epochs?: number;
   /** Overrides the preset's centralized learning rate (where its decay starts). */
   learningRate?: number;
+  /** Weight of the centralized training's contrastive term, instead of the preset's (0: none). */
+  contrastiveWeight?: number;
+  /** Temperature of that term, instead of the preset's (1 when neither sets it). */
+  contrastiveTemperature?: number;
+  /** What that term pairs each history with, instead of the preset's ('augmented' when neither sets it). */
+  contrastivePositive?: 'augmented' | 'sameNextItem';
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Federated clients send rank-n factors in int8 as devices do (`core/sync/low-rank.ts`); 0: dense float32. */
@@ -58,6 +64,15 @@ Options:
   --epochs <n>         Centralized training epochs instead of the preset's
   --learning-rate <r>  Centralized learning rate at the first step instead of the preset's (the
                        preset's decay to the last step applies to it)
+  --contrastive-weight <λ>
+                       The weight of centralized training's contrastive term (two views of each
+                       history, InfoNCE over the batch) instead of the preset's (0.1; 0: none)
+  --contrastive-temperature <τ>
+                       That term's temperature instead of the preset's (1)
+  --contrastive-positive <which>
+                       What each history is pulled toward: same-next-item (another history whose
+                       next item is the same, DuoRec's supervised positive; the preset's) or
+                       augmented (itself, read again with its own step dropout and dropout)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
                        rounded stochastically (0: dense float32, the default)
@@ -80,6 +95,22 @@ const Rate = v.pipe(
   v.maxValue(1, 'Expected a rate of at most 1'),
 );
 
+const NonNegative = v.pipe(
+  v.string(),
+  v.decimal('Expected a decimal number'),
+  v.transform(Number),
+  v.minValue(0, 'Expected a number of at least 0'),
+  v.maxValue(100, 'Expected a number of at most 100'),
+);
+
+const Positive = v.pipe(
+  v.string(),
+  v.decimal('Expected a decimal number'),
+  v.transform(Number),
+  v.gtValue(0, 'Expected a positive number'),
+  v.maxValue(100, 'Expected a number of at most 100'),
+);
+
 const Modes = v.pipe(
   v.string(),
   v.transform((list) => list.split(',').map((mode) => mode.trim())),
@@ -98,6 +129,14 @@ const FlagsSchema = v.object({
   check: v.optional(v.boolean(), false),
   epochs: v.optional(Count),
   'learning-rate': v.optional(Rate),
+  'contrastive-weight': v.optional(NonNegative),
+  'contrastive-temperature': v.optional(Positive),
+  'contrastive-positive': v.optional(
+    v.pipe(
+      v.picklist(['augmented', 'same-next-item'], 'Expected augmented or same-next-item'),
+      v.transform((which) => (which === 'same-next-item' ? 'sameNextItem' : which)),
+    ),
+  ),
   rounds: v.optional(Count),
   'update-rank': v.optional(v.pipe(Count, v.maxValue(16, 'Expected a rank of at most 16'))),
   personalize: v.optional(Count),
@@ -128,6 +167,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         check: { type: 'boolean' },
         epochs: { type: 'string' },
         'learning-rate': { type: 'string' },
+        'contrastive-weight': { type: 'string' },
+        'contrastive-temperature': { type: 'string' },
+        'contrastive-positive': { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
         personalize: { type: 'string' },
@@ -149,6 +191,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     json,
     epochs,
     'learning-rate': learningRate,
+    'contrastive-weight': contrastiveWeight,
+    'contrastive-temperature': contrastiveTemperature,
+    'contrastive-positive': contrastivePositive,
     rounds,
     'update-rank': updateRank,
     personalize,
@@ -162,6 +207,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     json,
     epochs,
     learningRate,
+    contrastiveWeight,
+    contrastiveTemperature,
+    contrastivePositive,
     rounds,
     updateRank,
     personalize,

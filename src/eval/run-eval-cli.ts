@@ -87,6 +87,18 @@ function beatsPopularity(results: readonly EvalResult[], io: EvalIo): boolean {
   return behind.length === 0;
 }
 
+/** The centralized contrastive term: the preset's, with the flags' values over it; `--contrastive-weight 0` turns it off. */
+function contrastive(
+  args: EvalArgs,
+  preset: EvalSettings['centralized']['contrastive'],
+): Pick<EvalSettings['centralized'], 'contrastive'> {
+  const weight = args.contrastiveWeight ?? preset?.weight ?? 0;
+  if (weight === 0) return {};
+  const temperature = args.contrastiveTemperature ?? preset?.temperature ?? 1;
+  const positive = args.contrastivePositive ?? preset?.positive;
+  return { contrastive: { weight, temperature, ...(positive === undefined ? {} : { positive }) } };
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const preset = args.quick ? presets.quick : presets.full;
@@ -96,6 +108,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       ...preset.centralized,
       epochs: args.epochs ?? preset.centralized.epochs,
       learningRate: args.learningRate ?? preset.centralized.learningRate,
+      ...contrastive(args, preset.centralized.contrastive),
     },
     federated: {
       ...preset.federated,

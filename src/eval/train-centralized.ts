@@ -22,7 +22,11 @@ export async function trainCentralized(
     log(
       `centralized: ${examples.length} examples, ${settings.epochs} epochs, learning rate ${settings.learningRate}` +
         (settings.dropout === undefined ? '' : `, dropout ${settings.dropout}`) +
-        (settings.stepDropout === undefined ? '' : `, step dropout ${settings.stepDropout}`),
+        (settings.stepDropout === undefined ? '' : `, step dropout ${settings.stepDropout}`) +
+        (settings.contrastive === undefined
+          ? ''
+          : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}` +
+            (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')),
     );
     const result = await trainModel(
       model,
@@ -34,6 +38,13 @@ export async function trainCentralized(
         timeBudgetMs: Number.POSITIVE_INFINITY,
         ...(settings.dropout === undefined ? {} : { dropout: settings.dropout }),
         ...(settings.stepDropout === undefined ? {} : { stepDropout: settings.stepDropout }),
+        ...(settings.contrastive === undefined
+          ? {}
+          : {
+              contrastiveWeight: settings.contrastive.weight,
+              contrastiveTemperature: settings.contrastive.temperature,
+              contrastivePositive: settings.contrastive.positive ?? 'augmented',
+            }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,

@@ -1,7 +1,7 @@
 /**
  * Every TF.js kernel the recommender runs: selecting a backend (its test product), loading weights,
- * training with either optimizer, dropout and the pull toward the start weights, scoring and reading
- * the weights back. The browser bundles register only these on each backend (`vite.config.ts`), which
+ * training with either optimizer, dropout, the pull toward the start weights and the contrastive
+ * term, scoring and reading the weights back. The browser bundles register only these on each backend (`vite.config.ts`), which
  * keeps the backends' kernels for everything else out of the download. `test/unit/ml/model-kernels.test.ts`
  * runs the model and fails when it uses a kernel this list lacks, or when the list names one it no longer uses.
  */
@@ -11,6 +11,7 @@ export const MODEL_KERNELS = [
   'BatchMatMul',
   'Cast',
   'Concat',
+  'Equal',
   'Exp',
   'ExpandDims',
   'GatherNd',

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { infoNce } from './contrastive-loss.js';
 
 /*
  * The recommender's maths on tensors, forward and backward, as `modelSpec` (core/model) describes it.
@@ -13,6 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
  *   u  = u₀ + relu(u₀ · hidden_weights) · hidden_output_weights                  shopper  [b, D]
  *   L  = u · Vᵀ + item_bias                                                      scores   [b, items]
  *   loss = mean over the batch of logsumexp(L) − L[target]
+ *
+ * Optionally (CL4SRec / DuoRec), a contrastive term: u′, the shopper vectors of a second view of the
+ * same histories (other steps left out, other dropout masks), and
+ *   loss += λ · InfoNCE(u, u′)                                                   see infoNce
+ * so that two views of one shopper land nearer each other than other shoppers' do.
  *
  * The most recent step asks which earlier steps matter for what comes next; the summary and the step
  * itself make the shopper's vector, scored against every item with the same item vectors the history
@@ -101,8 +107,24 @@ export function dropoutMasks(size: number, length: number, dim: number, rate: nu
 }
 
 /**
+ * A second view of a batch's histories (the same shoppers with other steps left out, or under other
+ * dropout masks) for the contrastive term of {@link lossAndGradients}.
+ */
+export interface ContrastiveView {
+  /** The same histories, in the same order, as the main batch. */
+  batch: SequenceBatch;
+  dropout?: DropoutMasks;
+  /** λ, the term's weight against the cross-entropy. */
+  weight: number;
+  /** τ, dividing the similarities. */
+  temperature: number;
+}
+
+/**
  * The mean cross-entropy of predicting `targets` (item rows, int32), and its gradients. `dropout`
- * masks apply when given; `side` is built from `params` unless it is passed already built.
+ * masks apply when given; `side` is built from `params` unless it is passed already built. With
+ * `contrast`, the loss adds λ times the InfoNCE of each history's shopper vector against its second
+ * view's (`infoNce`), and the gradients are of that sum.
  */
 export function lossAndGradients(
   params: RecommenderParams,
@@ -110,10 +132,11 @@ export function lossAndGradients(
   targets: tf.Tensor1D,
   dropout?: DropoutMasks,
   side = itemSide(params),
+  contrast?: ContrastiveView,
 ): { loss: tf.Scalar; gradients: RecommenderGradients } {
   const forward = encode(params, batch, side.items, dropout);
-  const { steps, last, query, keys, attention, joined, base, hidden, activated, shopper } = forward;
-  const [size, length, dim] = steps.shape;
+  const { shopper } = forward;
+  const size = shopper.shape[0];
   const items = params.itemBias.shape[0];
   const logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
 
@@ -121,12 +144,80 @@ export function lossAndGradients(
   const probabilities = tf.softmax(logits);
   // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM.
   const logSumExp = tf.sub(tf.max(logits, 1), tf.log(tf.max(probabilities, 1)));
-  const loss = tf.mean(tf.sub(logSumExp, tf.sum(tf.mul(logits, oneHot), 1))) as tf.Scalar;
+  let loss = tf.mean(tf.sub(logSumExp, tf.sum(tf.mul(logits, oneHot), 1))) as tf.Scalar;
 
   // Scores: L = u · Vᵀ + b.
   const dLogits = tf.div(tf.sub(probabilities, oneHot), size) as tf.Tensor2D;
-  const dShopper = tf.matMul(dLogits, side.items);
+  let dShopper = tf.matMul(dLogits, side.items) as tf.Tensor2D;
   const dItemsFromScores = tf.matMul(tf.transpose(dLogits), shopper);
+
+  const views = [{ batch, forward, dropout }];
+  const dShoppers = [dShopper];
+  if (contrast) {
+    const other = encode(params, contrast.batch, side.items, contrast.dropout);
+    const term = infoNce(shopper, other.shopper, targets, contrast.temperature);
+    loss = tf.add(loss, tf.mul(term.loss, contrast.weight));
+    dShopper = tf.add(dShopper, tf.mul(term.dFirst, contrast.weight));
+    dShoppers[0] = dShopper;
+    views.push({ batch: contrast.batch, forward: other, dropout: contrast.dropout });
+    dShoppers.push(tf.mul(term.dSecond, contrast.weight));
+  }
+  const parts = views.map((view, i) =>
+    encoderGradients(params, view.batch, view.forward, dShoppers[i] as tf.Tensor2D, view.dropout),
+  );
+  // Every view's steps read item rows of V: their gradients land there together with the scores'.
+  const dItems = tf.add(
+    dItemsFromScores,
+    rowSums(
+      tf.concat(views.map((view) => view.batch.items)) as tf.Tensor1D,
+      tf.concat(parts.map((part) => part.dSteps)) as tf.Tensor2D,
+      items,
+    ),
+  ) as tf.Tensor2D;
+  const [own, ...others] = parts as [EncoderGradients, ...EncoderGradients[]];
+  const encoder = Object.fromEntries(
+    (Object.keys(own.weights) as EncoderKey[]).map((key) => [
+      key,
+      others.reduce((total: tf.Tensor, part) => tf.add(total, part.weights[key]), own.weights[key]),
+    ]),
+  ) as EncoderGradients['weights'];
+  const gradients: RecommenderGradients = {
+    itemEmbedding: dItems,
+    categoryEmbedding: rowSums(params.categories, dItems, params.categoryEmbedding.shape[0]),
+    brandEmbedding: rowSums(params.brands, dItems, params.brandEmbedding.shape[0]),
+    priceEmbedding: rowSums(params.priceBands, dItems, params.priceEmbedding.shape[0]),
+    itemBias: tf.sum(dLogits, 0) as tf.Tensor1D,
+    ...encoder,
+  };
+  return { loss, gradients };
+}
+
+/** The tensors the encoder alone reads: all but the item side's. */
+type EncoderKey = Exclude<
+  keyof RecommenderGradients,
+  'itemEmbedding' | 'categoryEmbedding' | 'brandEmbedding' | 'priceEmbedding' | 'itemBias'
+>;
+
+/** What {@link encoderGradients} returns. */
+interface EncoderGradients {
+  weights: Pick<RecommenderGradients, EncoderKey>;
+  /** d loss / d V[item] of each step, `[b · L, D]`, in `batch.items`' order. */
+  dSteps: tf.Tensor2D;
+}
+
+/**
+ * Back through {@link encode} from d loss / d shopper: the encoder's weight gradients and those of
+ * the item vectors its steps read.
+ */
+function encoderGradients(
+  params: RecommenderParams,
+  batch: SequenceBatch,
+  forward: ReturnType<typeof encode>,
+  dShopper: tf.Tensor2D,
+  dropout?: DropoutMasks,
+): EncoderGradients {
+  const { steps, last, query, keys, attention, joined, base, hidden, activated } = forward;
+  const [size, length, dim] = steps.shape;
 
   // Shopper: u = u₀ + relu(u₀ · W₁) · W₂, with the hidden layer's dropout.
   const dActivated = tf.matMul(dShopper, tf.transpose(params.hiddenOutputWeights));
@@ -151,7 +242,7 @@ export function lossAndGradients(
 
   const flatSteps = tf.reshape(steps, [size * length, dim]) as tf.Tensor2D;
   const flatDKeys = tf.reshape(dKeys, [size * length, dim]) as tf.Tensor2D;
-  const dSteps = tf.add(
+  const dStepOutputs = tf.add(
     tf.add(
       tf.mul(tf.expandDims(attention, 2), tf.expandDims(dSummary, 1)),
       tf.reshape(tf.matMul(flatDKeys, tf.transpose(params.keyWeights)), [size, length, dim]),
@@ -164,27 +255,22 @@ export function lossAndGradients(
     ]),
   );
   // H = (V[item] + signal + position) ⊙ mask ⊙ dropout.
-  const dInput = tf.mul(tf.mul(dSteps, tf.expandDims(batch.mask, 2)), dropout?.steps ?? 1) as tf.Tensor3D;
+  const dInput = tf.mul(tf.mul(dStepOutputs, tf.expandDims(batch.mask, 2)), dropout?.steps ?? 1) as tf.Tensor3D;
   const flatDInput = tf.reshape(dInput, [size * length, dim]) as tf.Tensor2D;
-
-  const dItems = tf.add(dItemsFromScores, rowSums(batch.items, flatDInput, items)) as tf.Tensor2D;
-  const gradients: RecommenderGradients = {
-    itemEmbedding: dItems,
-    categoryEmbedding: rowSums(params.categories, dItems, params.categoryEmbedding.shape[0]),
-    brandEmbedding: rowSums(params.brands, dItems, params.brandEmbedding.shape[0]),
-    priceEmbedding: rowSums(params.priceBands, dItems, params.priceEmbedding.shape[0]),
-    itemBias: tf.sum(dLogits, 0) as tf.Tensor1D,
-    positionEmbedding: tf.sum(dInput, 0) as tf.Tensor2D,
-    signalEmbedding: rowSums(batch.signals, flatDInput, params.signalEmbedding.shape[0]),
-    queryWeights: tf.matMul(tf.transpose(last), dQuery),
-    keyWeights: tf.matMul(tf.transpose(flatSteps), flatDKeys),
-    outputWeights: tf.matMul(tf.transpose(joined), dBase),
-    hiddenWeights: tf.matMul(tf.transpose(base), dHidden),
-    hiddenOutputWeights: tf.matMul(tf.transpose(activated), dShopper),
-    profileWeights: tf.matMul(tf.transpose(batch.profiles), dBase),
-    personalVector: tf.sum(dBase, 0) as tf.Tensor1D,
+  return {
+    dSteps: flatDInput,
+    weights: {
+      positionEmbedding: tf.sum(dInput, 0) as tf.Tensor2D,
+      signalEmbedding: rowSums(batch.signals, flatDInput, params.signalEmbedding.shape[0]),
+      queryWeights: tf.matMul(tf.transpose(last), dQuery),
+      keyWeights: tf.matMul(tf.transpose(flatSteps), flatDKeys),
+      outputWeights: tf.matMul(tf.transpose(joined), dBase),
+      hiddenWeights: tf.matMul(tf.transpose(base), dHidden),
+      hiddenOutputWeights: tf.matMul(tf.transpose(activated), dShopper),
+      profileWeights: tf.matMul(tf.transpose(batch.profiles), dBase),
+      personalVector: tf.sum(dBase, 0) as tf.Tensor1D,
+    },
   };
-  return { loss, gradients };
 }
 
 /** V: each item's own vector plus its side features'. */

@@ -12,6 +12,7 @@ import {
 } from '../core/model/model-spec.js';
 import type { Tensor32, WeightSet } from '../core/model/weights.js';
 import {
+  type ContrastiveView,
   dropoutMasks,
   type ItemSide,
   itemSide,
@@ -64,6 +65,11 @@ export interface StepOptions {
    * pull toward the global model, so that a fine-tune on a few events keeps what the model knew).
    */
   anchor?: { tensors: Partial<Record<TensorKey, tf.Tensor>>; strength: number };
+  /**
+   * A contrastive term (`ContrastiveView` of recommender-maths): `views` holds a second view of each
+   * example's history, in the batch's order, read under dropout masks of their own.
+   */
+  contrastive?: { views: readonly HistoryInput[]; weight: number; temperature: number };
 }
 
 /** Neutral profile features: every value unknown. */
@@ -223,7 +229,10 @@ export class RecommenderModel {
     }
   }
 
-  /** One Adam step on `batch` (checked by {@link checkExample}). Returns its mean cross-entropy before the step. */
+  /**
+   * One Adam step on `batch` (checked by {@link checkExample}). Returns its loss before the step: the
+   * mean cross-entropy, plus the weighted contrastive term when `options.contrastive` adds one.
+   */
   trainStep(optimizer: tf.Optimizer, batch: readonly TrainingExample[], options: StepOptions): tf.Scalar {
     return tf.tidy(() => {
       const { loss, gradients } = this.#lossAndGradients(batch, options);
@@ -270,11 +279,25 @@ export class RecommenderModel {
       'int32',
     );
     const input = sequenceBatch(batch.map((example) => example.history));
-    const masks =
+    const masks = (seed: number) =>
       options.dropout > 0
-        ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, options.seed)
+        ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, seed)
         : undefined;
-    return lossAndGradients(this.#params(), input, targets, masks, side);
+    const contrastive = options.contrastive;
+    if (contrastive && contrastive.views.length !== batch.length) {
+      throw new OmniPersonaError(
+        'INVALID_PAYLOAD',
+        `Expected a contrastive view of each of the ${batch.length} examples, received ${contrastive.views.length}`,
+      );
+    }
+    const contrast: ContrastiveView | undefined = contrastive && {
+      batch: sequenceBatch(contrastive.views),
+      // Negative: a seed that no step's own masks use.
+      dropout: masks(-1 - options.seed),
+      weight: contrastive.weight,
+      temperature: contrastive.temperature,
+    };
+    return lossAndGradients(this.#params(), input, targets, masks(options.seed), side, contrast);
   }
 
   /** V and Vᵀ under the current weights, kept until they change: serving a widget refresh should not rebuild every item's vector. */

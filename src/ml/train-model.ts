@@ -12,6 +12,9 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   timeBudgetMs: 2000,
   dropout: 0.5,
   stepDropout: 0,
+  contrastiveWeight: 0,
+  contrastiveTemperature: 1,
+  contrastivePositive: 'augmented',
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -62,6 +65,9 @@ export async function trainModel(
     timeBudgetMs,
     dropout,
     stepDropout,
+    contrastiveWeight,
+    contrastiveTemperature,
+    contrastivePositive,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -72,6 +78,18 @@ export async function trainModel(
   }
   if (!(stepDropout >= 0 && stepDropout < 1)) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `stepDropout should be in [0, 1), received ${stepDropout}`);
+  }
+  if (!(contrastiveWeight >= 0 && Number.isFinite(contrastiveWeight))) {
+    throw new OmniPersonaError(
+      'INVALID_PAYLOAD',
+      `contrastiveWeight should be a finite number of at least 0, received ${contrastiveWeight}`,
+    );
+  }
+  if (!(contrastiveTemperature > 0 && Number.isFinite(contrastiveTemperature))) {
+    throw new OmniPersonaError(
+      'INVALID_PAYLOAD',
+      `contrastiveTemperature should be a positive finite number, received ${contrastiveTemperature}`,
+    );
   }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
@@ -85,6 +103,7 @@ export async function trainModel(
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
   const start = holdBack ? model.snapshot('all') : undefined;
+  const sameNextItem = contrastiveWeight > 0 && contrastivePositive === 'sameNextItem' ? byTarget(examples) : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
   const decayPerStep =
     finalLearningRate === undefined ? 0 : (learningRate - finalLearningRate) / Math.max(1, epochs * stepsPerEpoch - 1);
@@ -97,10 +116,23 @@ export async function trainModel(
         // The first step compiles shaders on GPU backends; it never counts against the budget.
         if (result.steps > 1 && performance.now() >= deadline) break training;
         if (decayPerStep !== 0) setLearningRate(optimizer, learningRate - decayPerStep * result.steps);
-        last = order.slice(start, start + BATCH_SIZE).map((index) => examples[index] as TrainingExample);
-        if (stepDropout > 0) last = last.map((example) => withoutSomeSteps(example, stepDropout, random));
+        const indices = order.slice(start, start + BATCH_SIZE);
+        const drawn = indices.map((index) => examples[index] as TrainingExample);
+        last = stepDropout > 0 ? drawn.map((example) => withoutSomeSteps(example, stepDropout, random)) : drawn;
         const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
         if (anchor) stepOptions.anchor = anchor;
+        if (contrastiveWeight > 0) {
+          // The second view: the same history, or another with the same next item, with a draw of its own.
+          const positives = sameNextItem
+            ? indices.map(
+                (index) => examples[otherWithSameTarget(index, examples, sameNextItem, random)] as TrainingExample,
+              )
+            : drawn;
+          const views = positives.map((example) =>
+            stepDropout > 0 ? withoutSomeSteps(example, stepDropout, random).history : example.history,
+          );
+          stepOptions.contrastive = { views, weight: contrastiveWeight, temperature: contrastiveTemperature };
+        }
         const loss = model.trainStep(optimizer, last, stepOptions);
         try {
           const value = (await loss.data())[0] as number;
@@ -169,6 +201,31 @@ function withoutSomeSteps(example: TrainingExample, rate: number, random: () => 
     signals: Int32Array.from(kept, (step) => signals[step] as number),
   };
   return { ...example, history };
+}
+
+/** The indices of `examples` by their target. */
+function byTarget(examples: readonly TrainingExample[]): Map<number, number[]> {
+  const indices = new Map<number, number[]>();
+  examples.forEach((example, index) => {
+    const list = indices.get(example.target);
+    if (list) list.push(index);
+    else indices.set(example.target, [index]);
+  });
+  return indices;
+}
+
+/** Another example's index with the same target as example `index`, at random; `index` itself when there is none. */
+function otherWithSameTarget(
+  index: number,
+  examples: readonly TrainingExample[],
+  indices: Map<number, number[]>,
+  random: () => number,
+): number {
+  const same = indices.get((examples[index] as TrainingExample).target) ?? [];
+  if (same.length < 2) return index;
+  // A draw among the others: skip over `index` itself.
+  const drawn = same[Math.floor(random() * (same.length - 1))] as number;
+  return drawn === index ? (same[same.length - 1] as number) : drawn;
 }
 
 /** A Fisher–Yates permutation of `0..length-1`. */

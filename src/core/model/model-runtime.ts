@@ -54,6 +54,23 @@ export interface TrainOptions {
    */
   stepDropout?: number;
   /**
+   * Weight λ of a contrastive term (CL4SRec, DuoRec) added to the cross-entropy: each example's
+   * history is read a second time, with its own draw of `stepDropout` and of the dropout masks, and
+   * InfoNCE over the batch pulls the two shopper vectors of one history together and apart from the
+   * other histories' (those with the same next item excepted). Twice the encoder's work per step,
+   * not the output layer's. 0 for none. @default 0
+   */
+  contrastiveWeight?: number;
+  /** Temperature τ dividing the contrastive term's dot-product similarities. @default 1 */
+  contrastiveTemperature?: number;
+  /**
+   * What the contrastive term pairs each history with: `'augmented'`, the same history read again;
+   * `'sameNextItem'`, the history of another example (drawn anew at each pass) whose next item is the
+   * same (DuoRec's supervised positive), or the history itself read again when no other has it.
+   * @default 'augmented'
+   */
+  contrastivePositive?: 'augmented' | 'sameNextItem';
+  /**
    * Strength of the pull toward the weights the call started from, on the shared tensors: a
    * fine-tune on one shopper's few events keeps the global model's knowledge. 0 for none. @default 0
    */

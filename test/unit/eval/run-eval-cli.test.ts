@@ -253,6 +253,29 @@ describe('npm run eval', () => {
     expect(io.err.join('\n')).toMatch(/--check: centralized HR@10 \S+ does not beat popularity's/u);
   });
 
+  it('--contrastive-weight and --contrastive-temperature add the contrastive term to centralized training', async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '2'];
+    const flags = ['--contrastive-weight', '0.2', '--contrastive-temperature', '0.5'];
+    const plain = capture(dir);
+    const contrastive = capture(dir);
+    expect(await runEvalCli(argv, plain, { full: tiny, quick: tiny })).toBe(0);
+    expect(await runEvalCli([...argv, ...flags], contrastive, { full: tiny, quick: tiny })).toBe(0);
+    expect(plain.err.join('\n')).not.toMatch(/contrastive/u);
+    expect(contrastive.err.join('\n')).toMatch(/centralized: .*, contrastive weight 0\.2 at temperature 0\.5/u);
+    // The term changes what the model learns: the epochs' losses differ.
+    const losses = (io: { err: string[] }) => io.err.filter((line) => /epoch \d+, mean loss/u.test(line));
+    expect(losses(contrastive)).toHaveLength(2);
+    expect(losses(contrastive)).not.toEqual(losses(plain));
+
+    const supervised = capture(dir);
+    const positive = ['--contrastive-positive', 'same-next-item'];
+    expect(await runEvalCli([...argv, ...flags, ...positive], supervised, { full: tiny, quick: tiny })).toBe(0);
+    expect(supervised.err.join('\n')).toMatch(
+      /contrastive weight 0\.2 at temperature 0\.5, positives with the same next item/u,
+    );
+    expect(losses(supervised)).not.toEqual(losses(contrastive));
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
@@ -261,6 +284,9 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--modes', 'popularity,best'], /Invalid option --modes.*Expected modes among/u],
     [['--data', 'tiny.txt', '--seed', '-3'], /seed|Option/u],
     [['--data', 'tiny.txt', '--epochs', 'three'], /Invalid option --epochs/u],
+    [['--data', 'tiny.txt', '--contrastive-temperature', '0'], /Invalid option --contrastive-temperature/u],
+    [['--data', 'tiny.txt', '--contrastive-weight', '-1'], /contrastive-weight|Option/u],
+    [['--data', 'tiny.txt', '--contrastive-positive', 'other'], /Expected augmented or same-next-item/u],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);

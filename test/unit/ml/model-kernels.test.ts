@@ -23,6 +23,7 @@ describe.each(['cpu', 'wasm'] as const)('the kernels the model runs on %s', (bac
       await runtime.load(config, initialWeights(config, 1), features);
       await runtime.train(examples, { epochs: 2, stayNear: 0.1 });
       await runtime.train(examples, { epochs: 2, optimizer: 'sgd', dropout: 0 });
+      await runtime.train(examples, { epochs: 2, stepDropout: 0.2, contrastiveWeight: 0.1 });
       await runtime.score({ items: Int32Array.from([1, 2]), signals: Int32Array.from([signalRow('view', 0), 0]) });
       await runtime.weights();
       await runtime.dispose();

@@ -23,6 +23,7 @@ import { selectBackend } from '../../../src/ml/select-backend.js';
 import {
   type ReferenceDropout,
   type ReferenceWeights,
+  referenceContrastive,
   referenceLoss,
   referenceScores,
 } from './reference-recommender.js';
@@ -113,6 +114,15 @@ function toBatch(batch: readonly TrainingExample[]): SequenceBatch {
     profiles: tf.tensor2d(profiles),
   };
 }
+
+// The contrastive term's batch: the examples plus one that leads to the same item as the first (so
+// the two are not each other's negatives), each with a second view that lacks its oldest step.
+const contrasted: TrainingExample[] = [...examples, { history: history([1, 3, 5], 7), target: 2 }];
+const views: HistoryInput[] = contrasted.map(({ history }) => ({
+  ...history,
+  items: history.items.slice(history.items.length > 1 ? 1 : 0),
+  signals: history.signals.slice(history.items.length > 1 ? 1 : 0),
+}));
 
 function targets(batch: readonly TrainingExample[]): tf.Tensor1D {
   return tf.tensor1d(
@@ -241,5 +251,43 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     expect((await result.loss.data())[0]).toBeCloseTo(expectedLoss, 5);
     expect(await mismatches(result.gradients, weights, (w) => referenceLoss(w, features, examples, masks))).toEqual([]);
     tf.dispose([result.loss, ...Object.values(result.gradients), result.masks.steps, result.masks.hidden]);
+  });
+
+  test('with a contrastive view, loss and every gradient match the reference and its central differences', async () => {
+    const weights = randomWeights();
+    const weight = 0.7;
+    const temperature = 0.5;
+    const result = tf.tidy(() => {
+      const masks = dropoutMasks(contrasted.length, HISTORY_LENGTH, config.dim, 0.3, 17);
+      const viewMasks = dropoutMasks(contrasted.length, HISTORY_LENGTH, config.dim, 0.3, 23);
+      const { loss, gradients } = lossAndGradients(
+        toParams(weights),
+        toBatch(contrasted),
+        targets(contrasted),
+        masks,
+        undefined,
+        {
+          batch: toBatch(views.map((view) => ({ history: view, target: 0 }))),
+          dropout: viewMasks,
+          weight,
+          temperature,
+        },
+      );
+      return { loss, gradients, masks: [masks.steps, masks.hidden, viewMasks.steps, viewMasks.hidden] as const };
+    });
+    const [steps, hidden, viewSteps, viewHidden] = result.masks;
+    const dropout = {
+      examples: await referenceMasks({ steps, hidden }),
+      views: await referenceMasks({ steps: viewSteps, hidden: viewHidden }),
+    };
+    const objective = (w: ReferenceWeights) =>
+      referenceLoss(w, features, contrasted, dropout.examples) +
+      weight * referenceContrastive(w, features, contrasted, views, temperature, dropout);
+    // The term weighs in: a wrong gradient of it could not hide under the cross-entropy's.
+    const term = referenceContrastive(weights, features, contrasted, views, temperature, dropout);
+    expect(term).toBeGreaterThan(0.05);
+    expect((await result.loss.data())[0]).toBeCloseTo(objective(weights), 5);
+    expect(await mismatches(result.gradients, weights, objective)).toEqual([]);
+    tf.dispose([result.loss, ...Object.values(result.gradients), ...result.masks]);
   });
 });

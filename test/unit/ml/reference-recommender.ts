@@ -25,6 +25,27 @@ export function referenceScores(
   history: HistoryInput,
   dropout?: ReferenceDropout,
 ): Float64Array {
+  const { vectors, shopper } = referenceForward(weights, features, history, dropout);
+  const bias = weights.item_bias?.data ?? [];
+  return Float64Array.from(vectors, (vector, item) => dot(shopper, vector) + (bias[item] as number));
+}
+
+/** The shopper vector u of `history`. */
+export function referenceShopper(
+  weights: ReferenceWeights,
+  features: ItemFeatures,
+  history: HistoryInput,
+  dropout?: ReferenceDropout,
+): Float64Array {
+  return referenceForward(weights, features, history, dropout).shopper;
+}
+
+function referenceForward(
+  weights: ReferenceWeights,
+  features: ItemFeatures,
+  history: HistoryInput,
+  dropout?: ReferenceDropout,
+): { vectors: Float64Array[]; shopper: Float64Array } {
   const get = (name: string) => {
     const tensor = weights[name];
     if (!tensor) throw new Error(`reference: tensor "${name}" is missing`);
@@ -83,7 +104,7 @@ export function referenceScores(
     (value, j) => Math.max(0, value) * (dropout ? (dropout.hidden[j] as number) : 1),
   );
   const shopper = sum(base, times(activated, get('hidden_output_weights'), dim));
-  return Float64Array.from(vectors, (vector, item) => dot(shopper, vector) + (bias[item] as number));
+  return { vectors, shopper };
 }
 
 /** Cross-entropy of predicting `target` from `scores`. */
@@ -107,6 +128,43 @@ export function referenceLoss(
     0,
   );
   return total / examples.length;
+}
+
+/**
+ * The contrastive term, straight from its definition: with S[i][j] = u_i · u′_j / τ over the shoppers
+ * of `histories` (u) and of `views` (u′), the mean of −log softmax(S[i, :])[i] and of
+ * −log softmax(S[:, j])[j], where a pair with the same target (other than i = j) is left out of the
+ * softmax altogether.
+ */
+export function referenceContrastive(
+  weights: ReferenceWeights,
+  features: ItemFeatures,
+  examples: readonly TrainingExample[],
+  views: readonly HistoryInput[],
+  temperature: number,
+  dropout?: { examples: readonly ReferenceDropout[]; views: readonly ReferenceDropout[] },
+): number {
+  const first = examples.map(({ history }, i) => referenceShopper(weights, features, history, dropout?.examples[i]));
+  const second = views.map((view, j) => referenceShopper(weights, features, view, dropout?.views[j]));
+  const counted = (i: number, j: number) => i === j || examples[i]?.target !== examples[j]?.target;
+  let total = 0;
+  for (let i = 0; i < examples.length; i++) {
+    const row: number[] = [];
+    const column: number[] = [];
+    for (let j = 0; j < examples.length; j++) {
+      if (!counted(i, j)) continue;
+      row.push(dot(first[i] as Float64Array, second[j] as Float64Array) / temperature);
+      column.push(dot(first[j] as Float64Array, second[i] as Float64Array) / temperature);
+    }
+    const own = dot(first[i] as Float64Array, second[i] as Float64Array) / temperature;
+    total += logSumExp(row) - own + logSumExp(column) - own;
+  }
+  return total / (2 * examples.length);
+}
+
+function logSumExp(values: number[]): number {
+  const max = Math.max(...values);
+  return max + Math.log(values.reduce((sum, x) => sum + Math.exp(x - max), 0));
 }
 
 /** The row vector `x` times the row-major matrix of `x.length` rows and `columns` columns. */

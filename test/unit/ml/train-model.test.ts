@@ -162,8 +162,54 @@ test('stepDropout leaves out earlier steps of each history at that rate, and nev
   await expect(trained({ epochs: 1, stepDropout: 1 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
 });
 
+test("contrastivePositive 'sameNextItem' pairs each history with another whose next item is the same", async () => {
+  // Six shoppers of 12 steps through the same 12 items, from different starts: every target is
+  // several examples' (from different shoppers) but item 3's, which one example alone leads to.
+  const shoppers = Array.from({ length: 6 }, (_, shopper) =>
+    trainingExamples(Array.from({ length: 12 }, (_, k) => ({ item: (k + shopper) % 12, kind: 'view', time: k }))),
+  ).flat();
+  const first = shoppers[0] as (typeof shoppers)[number];
+  const lonely = { history: { ...first.history, items: first.history.items.slice() }, target: 3 };
+  const all = [...shoppers.filter((example) => example.target !== 3), lonely];
+  const model = RecommenderModel.create(config, initialWeights(config, 5), featuresOf(config.items));
+  const pairs: Array<{ example: (typeof all)[number]; view: Int32Array }> = [];
+  const trainStep = model.trainStep.bind(model);
+  model.trainStep = (optimizer, batch, options) => {
+    batch.forEach((example, i) => {
+      pairs.push({ example, view: options.contrastive?.views[i]?.items ?? Int32Array.from([-1]) });
+    });
+    return trainStep(optimizer, batch, options);
+  };
+  const options = { epochs: 2, contrastiveWeight: 0.1, contrastivePositive: 'sameNextItem' as const };
+  try {
+    await trainModel(model, all, { ...options, timeBudgetMs: Number.POSITIVE_INFINITY }, 3);
+  } finally {
+    model.dispose();
+  }
+  expect(pairs).toHaveLength(2 * all.length);
+  for (const { example, view } of pairs) {
+    if (example === lonely) {
+      expect(view).toBe(example.history.items);
+      continue;
+    }
+    const source = all.filter((candidate) => candidate.history.items === view);
+    expect(source).toHaveLength(1);
+    expect(source[0]?.target).toBe(example.target);
+    expect(source[0]).not.toBe(example);
+  }
+});
+
 function isSubsequence(part: Int32Array, whole: Int32Array): boolean {
   let at = 0;
   for (const value of whole) if (at < part.length && part[at] === value) at++;
   return at === part.length;
 }
+
+test('contrastiveWeight trains on a second view of each history, and bad contrastive settings are refused', async () => {
+  const plain = await trained({ epochs: 2, learningRate: 0.05, stepDropout: 0.5 });
+  const contrastive = await trained({ epochs: 2, learningRate: 0.05, stepDropout: 0.5, contrastiveWeight: 0.5 });
+  expect(contrastive.query_weights?.data).not.toEqual(plain.query_weights?.data);
+  for (const options of [{ contrastiveWeight: -0.1 }, { contrastiveWeight: 0.1, contrastiveTemperature: 0 }]) {
+    await expect(trained({ epochs: 1, ...options })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+  }
+});
