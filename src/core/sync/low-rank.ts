@@ -107,7 +107,27 @@ export function addFactorProduct(target: Float32Array | Float64Array, u: Tensor3
   const vd = v.data;
   for (let i = 0; i < rows; i++) {
     const out = i * cols;
-    for (let c = 0; c < k; c++) {
+    // Four factor columns at a time: each target value is read and written once per four, not per one.
+    let c = 0;
+    for (; c + 4 <= k; c += 4) {
+      const w0 = (ud[i * k + c] as number) * scale;
+      const w1 = (ud[i * k + c + 1] as number) * scale;
+      const w2 = (ud[i * k + c + 2] as number) * scale;
+      const w3 = (ud[i * k + c + 3] as number) * scale;
+      const f0 = c * cols;
+      const f1 = f0 + cols;
+      const f2 = f1 + cols;
+      const f3 = f2 + cols;
+      for (let j = 0; j < cols; j++) {
+        target[out + j] =
+          (target[out + j] as number) +
+          w0 * (vd[f0 + j] as number) +
+          w1 * (vd[f1 + j] as number) +
+          w2 * (vd[f2 + j] as number) +
+          w3 * (vd[f3 + j] as number);
+      }
+    }
+    for (; c < k; c++) {
       const weight = (ud[i * k + c] as number) * scale;
       if (weight === 0) continue;
       const from = c * cols;
