@@ -87,26 +87,19 @@ const Seed = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.m
 
 const Count = v.pipe(v.string(), v.digits('Expected a non-negative integer'), v.maxLength(6), v.transform(Number));
 
-const Rate = v.pipe(
-  v.string(),
-  v.decimal('Expected a decimal number'),
-  v.transform(Number),
-  v.gtValue(0, 'Expected a positive rate'),
-  v.maxValue(1, 'Expected a rate of at most 1'),
-);
+/** A decimal number on the command line. */
+const Decimal = v.pipe(v.string(), v.decimal('Expected a decimal number'), v.transform(Number));
+
+const Rate = v.pipe(Decimal, v.gtValue(0, 'Expected a positive rate'), v.maxValue(1, 'Expected a rate of at most 1'));
 
 const NonNegative = v.pipe(
-  v.string(),
-  v.decimal('Expected a decimal number'),
-  v.transform(Number),
+  Decimal,
   v.minValue(0, 'Expected a number of at least 0'),
   v.maxValue(100, 'Expected a number of at most 100'),
 );
 
 const Positive = v.pipe(
-  v.string(),
-  v.decimal('Expected a decimal number'),
-  v.transform(Number),
+  Decimal,
   v.gtValue(0, 'Expected a positive number'),
   v.maxValue(100, 'Expected a number of at most 100'),
 );
