@@ -58,7 +58,7 @@ export async function trainViaServer(
     serverLearningRate: settings.server.learningRate,
     logger: { info() {}, error: (...args: unknown[]) => log(`server: ${args.join(' ')}`) },
   });
-  let copy: RecommenderModel | undefined;
+  let model: RecommenderModel | undefined;
   try {
     // Items by their index, with no side features: the rows of the server's model follow them.
     await server.importCatalog(
@@ -75,8 +75,7 @@ export async function trainViaServer(
         `updates as rank-${UPDATE_RANK} factors in int8`,
     );
     let current = await download(client);
-    const model = RecommenderModel.create(setup.config, current.weights, setup.features);
-    copy = model;
+    model = RecommenderModel.create(setup.config, current.weights, setup.features);
     const record = async (round: number) => {
       const metrics = await checkpoint(current.weights, setup);
       progress.push({ round, version: current.manifest.version, metrics });
@@ -86,7 +85,6 @@ export async function trainViaServer(
       );
     };
     await record(0);
-    let bytes = 0;
     for (let round = 0; round < settings.rounds; round++) {
       const started = performance.now();
       const clipNorm = current.manifest.privacy?.clipNorm ?? settings.maxUpdateNorm;
@@ -109,7 +107,6 @@ export async function trainViaServer(
         );
       }
       current = next;
-      bytes = current.bytes;
       if ((round + 1) % settings.logEvery === 0) {
         log(
           `federated-server: round ${round + 1}/${settings.rounds}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -117,11 +114,11 @@ export async function trainViaServer(
       }
       if ((round + 1) % every === 0 || round + 1 === settings.rounds) await record(round + 1);
     }
-    log(`federated-server: model download ${(bytes / 1024).toFixed(0)} KiB (F32)`);
+    log(`federated-server: model download ${(current.bytes / 1024).toFixed(0)} KiB (F32)`);
     model.setWeights(current.weights);
     return { model, progress };
   } catch (error) {
-    copy?.dispose();
+    model?.dispose();
     throw error;
   } finally {
     await server.close();

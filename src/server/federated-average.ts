@@ -185,16 +185,16 @@ export function privateMean(
  * letting the event loop run between them (`pause`), so that a server aggregating a large round
  * keeps answering. `weightOf` gives an update's weight in the weighted mean.
  */
-export async function roundMean(
+export async function roundMean<Update extends WeightedDelta>(
   like: WeightSet,
-  updates: readonly WeightedDelta[],
+  updates: readonly Update[],
   {
     privacy,
     weightOf,
     pause,
   }: {
     privacy?: PrivateMeanOptions;
-    weightOf: (update: WeightedDelta) => number;
+    weightOf: (update: Update) => number;
     pause: () => Promise<void>;
   },
 ): Promise<WeightSet | undefined> {

@@ -21,7 +21,7 @@ import { growWeights } from './grow-weights.js';
 import { gdpEpsilon } from './privacy-accountant.js';
 import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
-import type { ModelRecord, PendingUpdate, StoreState, SyncStore } from './store/sync-store.js';
+import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
@@ -284,8 +284,7 @@ export class SyncService {
           const mean = await roundMean(weights, updates, {
             ...(noiseMultiplier > 0 ? { privacy: { clipNorm: maxUpdateNorm, noiseMultiplier } } : {}),
             // Capped, then down-weighted by how many versions behind its base was.
-            weightOf: (update) =>
-              Math.min(update.examples, maxUpdateWeight) / (1 + ((update as PendingUpdate).staleness ?? 0)),
+            weightOf: (update) => Math.min(update.examples, maxUpdateWeight) / (1 + (update.staleness ?? 0)),
             pause: () => new Promise((resolve) => setImmediate(resolve)),
           });
           if (!mean) return { weights };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../src/core/model/weights.js';
-import { clipWeights, weightsNorm } from '../../src/core/model/weights.js';
+import { weightsNorm } from '../../src/core/model/weights.js';
 import { seededRandom } from '../../src/core/random.js';
+import { clipUpdate } from '../../src/core/sync/low-rank.js';
 import {
   federatedAverage,
   privateMean,
@@ -88,9 +89,9 @@ describe('ServerAdam', () => {
   });
 });
 
-describe('clipWeights', () => {
+describe('clipUpdate of a dense update', () => {
   it('scales an update down to the bound and keeps its direction', () => {
-    const { weights, norm } = clipWeights({ a: tensor(3), b: tensor(4) }, 1);
+    const { delta: weights, norm } = clipUpdate({ a: tensor(3), b: tensor(4) }, 1);
     expect(norm).toBe(5);
     expect(weightsNorm(weights)).toBeCloseTo(1, 6);
     expect([weights.a?.data[0], weights.b?.data[0]].map((x) => Number(x?.toFixed(6)))).toEqual([0.6, 0.8]);
@@ -98,7 +99,7 @@ describe('clipWeights', () => {
 
   it('leaves an update within the bound untouched', () => {
     const update = { a: tensor(0.3, 0.4) };
-    expect(clipWeights(update, 1).weights).toBe(update);
+    expect(clipUpdate(update, 1).delta).toBe(update);
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeAll, expect, test } from 'vitest';
 import { initialWeights, sharedPart } from '../../../src/core/model/model-spec.js';
-import { clipWeights, subtractWeights, type WeightSet, weightsNorm } from '../../../src/core/model/weights.js';
+import { subtractWeights, type WeightSet, weightsNorm } from '../../../src/core/model/weights.js';
 import { seededRandom } from '../../../src/core/random.js';
 import { clipUpdate, factorWeights } from '../../../src/core/sync/low-rank.js';
 import { decodeTensors, encodeTensors } from '../../../src/core/sync/tensor-codec.js';
@@ -53,7 +53,7 @@ test('a simulated round gives the global model what devices send and the server 
   const expected = federatedAverage(
     global,
     updates.map((update, client) => ({
-      delta: clipWeights(update, maxUpdateNorm).weights,
+      delta: clipUpdate(update, maxUpdateNorm).delta,
       examples: sequenceExamples(train[client] as Int32Array).length,
     })),
   );
