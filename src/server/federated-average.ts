@@ -1,7 +1,7 @@
 import { OmniPersonaError } from '../core/errors.js';
 import type { WeightSet } from '../core/model/weights.js';
 import { gaussian } from '../core/random.js';
-import { addFactorProduct, clipUpdate, FACTOR_SUFFIX } from '../core/sync/low-rank.js';
+import { addFactorProducts, clipUpdate, FACTOR_SUFFIX, type ScaledFactors } from '../core/sync/low-rank.js';
 
 /** One device's contribution to a round. */
 export interface WeightedDelta {
@@ -38,6 +38,8 @@ export class DeltaAverage {
   readonly #sums = new Map<string, TensorSum>();
   #examples = 0;
   #count = 0;
+  /** Whether a delta carried only some rows of a tensor: the sums then have per-row divisors. */
+  #sparse = false;
 
   /** `like` gives the tensor names and sizes every delta must have (the model's weights). */
   constructor(like: WeightSet) {
@@ -51,15 +53,62 @@ export class DeltaAverage {
     }
   }
 
+  /** Deltas added, those inside sums ({@link addSum}) included. */
   get count(): number {
     return this.#count;
+  }
+
+  /** Σ weights (examples) of the deltas added. */
+  get weight(): number {
+    return this.#examples;
   }
 
   /**
    * @throws OmniPersonaError `INVALID_PAYLOAD` when `delta` lacks a tensor, has another size, or
    * lists a row outside its tensor.
    */
-  add({ delta, examples, rows }: WeightedDelta): void {
+  add(delta: WeightedDelta): void {
+    this.addAll([delta]);
+  }
+
+  /**
+   * {@link add} for each delta, faster than one at a time: each tensor's factored parts are
+   * multiplied out together (`addFactorProducts`). None is added when one is invalid.
+   */
+  addAll(deltas: readonly WeightedDelta[]): void {
+    for (const { delta, rows } of deltas) this.#check(delta, rows);
+    for (const [name, { shape, sum, rowExamples }] of this.#sums) {
+      const width = sum.length / rowExamples.length;
+      const factored: ScaledFactors[] = [];
+      for (const { delta, examples, rows } of deltas) {
+        const factors = delta[name] ? undefined : factorsOf(delta, name, shape);
+        if (factors) {
+          factored.push({ ...factors, scale: examples });
+          for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
+          continue;
+        }
+        const data = (delta[name] as WeightSet[string]).data;
+        const listed = rows?.[name];
+        if (!listed) {
+          for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + examples * (data[i] as number);
+          for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
+          continue;
+        }
+        this.#sparse = true;
+        for (const row of new Set(listed)) {
+          for (let i = row * width; i < (row + 1) * width; i++) {
+            sum[i] = (sum[i] as number) + examples * (data[i] as number);
+          }
+          rowExamples[row] = (rowExamples[row] as number) + examples;
+        }
+      }
+      if (factored.length > 0) addFactorProducts(sum, factored);
+    }
+    for (const { examples } of deltas) this.#examples += examples;
+    this.#count += deltas.length;
+  }
+
+  #check(delta: WeightSet, rows: WeightedDelta['rows']): void {
     for (const [name, { shape, sum, rowExamples }] of this.#sums) {
       const part = delta[name];
       if (!part && factorsOf(delta, name, shape)) continue;
@@ -71,30 +120,38 @@ export class DeltaAverage {
         throw new OmniPersonaError('INVALID_PAYLOAD', `Update lists a row outside tensor "${name}"`);
       }
     }
-    for (const [name, { shape, sum, rowExamples }] of this.#sums) {
-      const factors = delta[name] ? undefined : factorsOf(delta, name, shape);
-      if (factors) {
-        addFactorProduct(sum, factors.u, factors.v, examples);
-        for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
-        continue;
-      }
-      const data = (delta[name] as WeightSet[string]).data;
-      const width = sum.length / rowExamples.length;
-      const listed = rows?.[name];
-      if (!listed) {
-        for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + examples * (data[i] as number);
-        for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
-        continue;
-      }
-      for (const row of new Set(listed)) {
-        for (let i = row * width; i < (row + 1) * width; i++) {
-          sum[i] = (sum[i] as number) + examples * (data[i] as number);
-        }
-        rowExamples[row] = (rowExamples[row] as number) + examples;
+  }
+
+  /**
+   * The weighted sums so far, `Σ(nᵢ·Δᵢ)`, in float32: what {@link addSum} takes back, so that a round
+   * can be summed in parts (each write of a busy server stores one part).
+   * @throws OmniPersonaError `INTERNAL` after a row-sparse delta, whose rows have divisors of their own.
+   */
+  sums(): WeightSet {
+    if (this.#sparse) throw new OmniPersonaError('INTERNAL', 'The sums of row-sparse deltas have per-row divisors');
+    const sums: WeightSet = {};
+    for (const [name, { shape, sum }] of this.#sums) sums[name] = { shape: [...shape], data: Float32Array.from(sum) };
+    return sums;
+  }
+
+  /**
+   * Adds the {@link sums} of another average of dense deltas, which stand for `count` deltas of total
+   * weight `weight`.
+   * @throws OmniPersonaError `INVALID_PAYLOAD` when `sums` lacks a tensor or has another size.
+   */
+  addSum(sums: WeightSet, weight: number, count: number): void {
+    for (const [name, { sum }] of this.#sums) {
+      if (sums[name]?.data.length !== sum.length) {
+        throw new OmniPersonaError('INVALID_PAYLOAD', `Sums lack tensor "${name}" of ${sum.length} values`);
       }
     }
-    this.#examples += examples;
-    this.#count++;
+    for (const [name, { sum, rowExamples }] of this.#sums) {
+      const data = (sums[name] as WeightSet[string]).data;
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (data[i] as number);
+      for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + weight;
+    }
+    this.#examples += weight;
+    this.#count += count;
   }
 
   /** The weighted mean so far (zero in rows no delta carried); undefined before any update with examples. */
@@ -180,32 +237,50 @@ export function privateMean(
   return withNoise(average.mean() as WeightSet, updates.length, options);
 }
 
+/** How a round weighs its updates and protects their mean. */
+export interface RoundAveraging<Update extends WeightedDelta = WeightedDelta> {
+  /** DP-FedAvg ({@link privateMean}): every update clipped and weighing the same, noise on the mean. */
+  privacy?: PrivateMeanOptions;
+  /** An update's weight in the weighted mean, without `privacy`. */
+  weightOf: (update: Update) => number;
+}
+
+/** What `update` adds to its round's {@link DeltaAverage} under `averaging`. */
+export function roundContribution<Update extends WeightedDelta>(
+  update: Update,
+  { privacy, weightOf }: RoundAveraging<Update>,
+): WeightedDelta {
+  return privacy ? clippedAlike(update, privacy.clipNorm) : { ...update, examples: weightOf(update) };
+}
+
+/**
+ * A round's mean from the {@link DeltaAverage} of its {@link roundContribution}s: the weighted mean,
+ * or with `privacy` DP-FedAvg's, noise included; undefined for an empty round.
+ */
+export function roundResult(average: DeltaAverage, privacy?: PrivateMeanOptions): WeightSet | undefined {
+  const mean = average.mean();
+  return privacy && mean ? withNoise(mean, average.count, privacy) : mean;
+}
+
 /**
  * {@link weightedMean} or {@link privateMean} of a round, adding a few updates at a time and
  * letting the event loop run between them (`pause`), so that a server aggregating a large round
- * keeps answering. `weightOf` gives an update's weight in the weighted mean.
+ * keeps answering.
  */
 export async function roundMean<Update extends WeightedDelta>(
   like: WeightSet,
   updates: readonly Update[],
-  {
-    privacy,
-    weightOf,
-    pause,
-  }: {
-    privacy?: PrivateMeanOptions;
-    weightOf: (update: Update) => number;
-    pause: () => Promise<void>;
-  },
+  { pause, ...averaging }: RoundAveraging<Update> & { pause: () => Promise<void> },
 ): Promise<WeightSet | undefined> {
   if (updates.length === 0) return undefined;
   const average = new DeltaAverage(like);
-  for (const [index, update] of updates.entries()) {
-    average.add(privacy ? clippedAlike(update, privacy.clipNorm) : { ...update, examples: weightOf(update) });
-    if (index % UPDATES_PER_SLICE === UPDATES_PER_SLICE - 1) await pause();
+  for (let start = 0; start < updates.length; start += UPDATES_PER_SLICE) {
+    if (start > 0) await pause();
+    average.addAll(
+      updates.slice(start, start + UPDATES_PER_SLICE).map((update) => roundContribution(update, averaging)),
+    );
   }
-  const mean = average.mean();
-  return privacy && mean ? withNoise(mean, updates.length, privacy) : mean;
+  return roundResult(average, averaging.privacy);
 }
 
 /** Updates {@link roundMean} adds between pauses. */

@@ -15,13 +15,13 @@ import {
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
-import { roundMean, withStep } from './federated-average.js';
+import { type RoundAveraging, roundContribution, roundResult, withStep } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
 import { gdpEpsilon } from './privacy-accountant.js';
 import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
-import type { ModelRecord, StoreState, SyncStore } from './store/sync-store.js';
+import type { ModelRecord, PendingUpdate, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
 import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
@@ -270,6 +270,11 @@ export class SyncService {
     // Factored updates stay factored until the round is aggregated: the norm comes from their factors.
     const { delta, norm } = clipUpdate(update.delta, maxUpdateNorm);
     const { baseVersion, examples } = update;
+    const averaging: RoundAveraging<PendingUpdate> = {
+      ...(noiseMultiplier > 0 ? { privacy: { clipNorm: maxUpdateNorm, noiseMultiplier } } : {}),
+      // Capped, then down-weighted by how many versions behind its base was.
+      weightOf: (pending) => Math.min(pending.examples, maxUpdateWeight) / (1 + (pending.staleness ?? 0)),
+    };
     const outcome = await this.#store.submitUpdate(
       // Within the bound, the request's bytes are the update; clipped, an int8 update is int8 again
       // with a scale as much smaller: stored as such, it loses nothing.
@@ -280,13 +285,9 @@ export class SyncService {
         size: roundSize,
         noiseMultiplier,
         maxStaleness,
-        aggregate: async (weights, updates, optimizer) => {
-          const mean = await roundMean(weights, updates, {
-            ...(noiseMultiplier > 0 ? { privacy: { clipNorm: maxUpdateNorm, noiseMultiplier } } : {}),
-            // Capped, then down-weighted by how many versions behind its base was.
-            weightOf: (update) => Math.min(update.examples, maxUpdateWeight) / (1 + (update.staleness ?? 0)),
-            pause: () => new Promise((resolve) => setImmediate(resolve)),
-          });
+        contribution: (pending) => roundContribution(pending, averaging),
+        aggregate: (weights, round, optimizer) => {
+          const mean = roundResult(round, averaging.privacy);
           if (!mean) return { weights };
           if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
           // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.

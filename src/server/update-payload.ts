@@ -71,9 +71,14 @@ export function checkUpdate(update: Pick<UpdatePayload, 'kind' | 'delta'>, confi
       return `tensor "${spec.name}" should have shape [${spec.shape}], received [${shape}]`;
     }
     const tensors = 'whole' in parts ? [parts.whole] : [parts.u, parts.v];
-    if (!tensors.every((tensor) => tensor.data.every(Number.isFinite))) {
+    if (!tensors.every(allFinite)) {
       return `tensor "${spec.name}" holds a non-finite value`;
     }
   }
   return undefined;
+}
+
+function allFinite({ data }: { data: Float32Array }): boolean {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
+  return true;
 }

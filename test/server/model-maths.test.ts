@@ -3,8 +3,9 @@ import { initialWeights } from '../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../src/core/model/weights.js';
 import { weightsNorm } from '../../src/core/model/weights.js';
 import { seededRandom } from '../../src/core/random.js';
-import { clipUpdate } from '../../src/core/sync/low-rank.js';
+import { clipUpdate, factorWeights } from '../../src/core/sync/low-rank.js';
 import {
+  DeltaAverage,
   federatedAverage,
   privateMean,
   roundMean,
@@ -140,6 +141,50 @@ describe('privateMean (DP-FedAvg)', () => {
     const first = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
     const second = privateAverage(zeros(8), updates, { clipNorm: 1, noiseMultiplier: 1 }).w?.data;
     expect(first).not.toEqual(second);
+  });
+});
+
+describe('DeltaAverage', () => {
+  const config = { items: 40, categories: 3, brands: 2, dim: 6 };
+  const like = initialWeights(config, 1);
+  // Factored as devices send them, and dense.
+  const updates = Array.from({ length: 9 }, (_, i) => ({
+    delta:
+      i % 3 === 0
+        ? initialWeights(config, i + 2)
+        : factorWeights(initialWeights(config, i + 2), { rank: 2, random: seededRandom(i) }),
+    examples: (i % 4) + 1,
+  }));
+  const expectClose = (actual: WeightSet | undefined, expected: WeightSet | undefined) => {
+    for (const [name, tensor] of Object.entries(expected as WeightSet)) {
+      tensor.data.forEach((value, i) => {
+        expect(actual?.[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+  };
+
+  it('adds many deltas at once as one at a time', () => {
+    const one = new DeltaAverage(like);
+    for (const update of updates) one.add(update);
+    const many = new DeltaAverage(like);
+    many.addAll(updates);
+    expect([many.count, many.weight]).toEqual([one.count, one.weight]);
+    expectClose(many.mean(), one.mean());
+  });
+
+  it('sums a round in parts, each part’s sums added to the whole', () => {
+    const whole = new DeltaAverage(like);
+    whole.addAll(updates);
+    const parts = [updates.slice(0, 4), updates.slice(4)].map((part) => {
+      const average = new DeltaAverage(like);
+      average.addAll(part);
+      return average;
+    });
+    const merged = new DeltaAverage(like);
+    for (const part of parts) merged.addSum(part.sums(), part.weight, part.count);
+    expect([merged.count, merged.weight]).toEqual([whole.count, whole.weight]);
+    expectClose(merged.mean(), whole.mean());
+    expect(() => merged.addSum({}, 1, 1)).toThrow(/lack tensor/);
   });
 });
 

@@ -1,16 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialWeights } from '../../src/core/model/model-spec.js';
-import type { WeightSet } from '../../src/core/model/weights.js';
-import { federatedAverage } from '../../src/server/federated-average.js';
-import { type PendingUpdate, type SqlClient, SqlSyncStore } from '../../src/server/index.js';
+import { decodeTensors, encodeTensors } from '../../src/core/sync/tensor-codec.js';
+import { federatedAverage, withStep } from '../../src/server/federated-average.js';
+import { type PendingUpdate, type RoundPolicy, type SqlClient, SqlSyncStore } from '../../src/server/index.js';
 import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
-const policy = {
+/** Weighted by examples, applied as the plain mean. */
+const policy: RoundPolicy = {
   size: 4,
   noiseMultiplier: 0,
   maxStaleness: 0,
-  aggregate: (base: WeightSet, updates: readonly PendingUpdate[]) => ({ weights: federatedAverage(base, updates) }),
+  contribution: (update) => update,
+  aggregate: (base, round) => {
+    const mean = round.mean();
+    return { weights: mean ? withStep(base, mean) : base };
+  },
 };
 const rounds = { noisy: 0, plain: 0, privacyLoss: 0 };
 
@@ -154,5 +159,55 @@ describe(`SqlSyncStore under load (${TEST_STORE})`, () => {
     expect(await store.modelWeights(current - 1)).toBeDefined();
     expect(await store.modelWeights(current - 2)).toBeUndefined();
     expect(await store.model(1)).toMatchObject({ version: 1, config });
+  });
+});
+
+describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
+  let database: TestDatabase;
+  let sql: SqlClient;
+  let store: SqlSyncStore;
+  // Large enough that an update's data, not its header, sets its size.
+  const config = { items: 300, categories: 4, brands: 3, dim: 8 };
+  beforeAll(async () => {
+    database = await testDatabase();
+    sql = await database.connect();
+    store = await SqlSyncStore.open(sql);
+    await store.commit(() => ({ model: { config, weights: initialWeights(config), updates: 0, rounds } }));
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.remove();
+  });
+
+  it('stores a round in parts, each update as received or a sum of many, and aggregates it as if whole', async () => {
+    const { version } = (await store.currentModel()) as { version: number };
+    const base = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;
+    // Int8 updates as devices send them: alone, one is smaller than a dense sum; many together are not.
+    const updates: PendingUpdate[] = Array.from({ length: 12 }, (_, i) => {
+      const encoded = encodeTensors(
+        filledWeights(config, (index) => Math.sin(i * 7 + index) / 10),
+        {},
+        'I8',
+      );
+      return { baseVersion: version, examples: 1 + (i % 3), delta: decodeTensors(encoded).tensors, encoded };
+    });
+    const round = { ...policy, size: updates.length };
+    await store.submitUpdate(updates[0] as PendingUpdate, round);
+    await Promise.all(updates.slice(1, 11).map((update) => store.submitUpdate(update, round)));
+    const count = async (table: string) =>
+      ((await sql.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${table}`))[0] as { n: number }).n;
+    expect(await count('omnipersona_pending_updates')).toBeGreaterThanOrEqual(1);
+    expect(await count('omnipersona_round_sums')).toBeGreaterThanOrEqual(1);
+    expect(await store.submitUpdate(updates[11] as PendingUpdate, round)).toEqual({ version: version + 1, pending: 0 });
+
+    const expected = federatedAverage(base, updates);
+    const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
+    for (const [name, tensor] of Object.entries(expected)) {
+      tensor.data.forEach((value, i) => {
+        expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+    expect(await count('omnipersona_pending_updates')).toBe(0);
+    expect(await count('omnipersona_round_sums')).toBe(0);
   });
 });

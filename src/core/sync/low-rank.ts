@@ -101,11 +101,48 @@ export function expandWeights(factored: WeightSet): WeightSet {
 
 /** `target += scale × U·V`, the product of one factored pair, without building it. */
 export function addFactorProduct(target: Float32Array | Float64Array, u: Tensor32, v: Tensor32, scale: number): void {
-  const [rows = 0, k = 0] = u.shape;
+  addFactorRows(target, u, v, scale, 0, u.shape[0] ?? 0);
+}
+
+/** One factored pair of {@link addFactorProducts}. */
+export interface ScaledFactors {
+  u: Tensor32;
+  v: Tensor32;
+  scale: number;
+}
+
+/**
+ * `target += Σ scaleᵢ × Uᵢ·Vᵢ` over pairs that multiply out to one shape: {@link addFactorProduct}
+ * for each, a block of rows at a time, so that each block of `target` stays in cache while every
+ * pair adds to it, instead of `target` passing through memory once per pair.
+ */
+export function addFactorProducts(target: Float32Array | Float64Array, pairs: readonly ScaledFactors[]): void {
+  const rows = pairs[0]?.u.shape[0] ?? 0;
+  const cols = pairs[0]?.v.shape[1] ?? 1;
+  const block = Math.max(1, Math.floor(PRODUCT_BLOCK_VALUES / cols));
+  for (let from = 0; from < rows; from += block) {
+    const to = Math.min(rows, from + block);
+    for (const { u, v, scale } of pairs) addFactorRows(target, u, v, scale, from, to);
+  }
+}
+
+/** Values of `target` that {@link addFactorProducts} adds to at once: 32 KiB of float64. */
+const PRODUCT_BLOCK_VALUES = 4096;
+
+/** {@link addFactorProduct} for rows `from` to `to` (exclusive) of `target`. */
+function addFactorRows(
+  target: Float32Array | Float64Array,
+  u: Tensor32,
+  v: Tensor32,
+  scale: number,
+  from: number,
+  to: number,
+): void {
+  const k = u.shape[1] ?? 0;
   const cols = v.shape[1] ?? 0;
   const ud = u.data;
   const vd = v.data;
-  for (let i = 0; i < rows; i++) {
+  for (let i = from; i < to; i++) {
     const out = i * cols;
     // Four factor columns at a time: each target value is read and written once per four, not per one.
     let c = 0;

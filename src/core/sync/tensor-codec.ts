@@ -123,18 +123,31 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
     }
     const scale = dtype === 'I8' ? Number(metadata[`scale.${name}`]) : 1;
     if (!Number.isFinite(scale)) fail(`tensor "${name}" has no valid int8 scale`);
-    const data = new Float32Array(count);
-    let cursor = dataStart + begin;
-    for (let i = 0; i < count; i++) {
-      if (dtype === 'F32') data[i] = view.getFloat32(cursor, true);
-      else if (dtype === 'F16') data[i] = fromHalf(view.getUint16(cursor, true));
-      else data[i] = view.getInt8(cursor) * scale;
-      cursor += BYTES[dtype];
-    }
-    tensors[name] = { shape: shape as number[], data };
+    tensors[name] = { shape: shape as number[], data: readValues(bytes, dataStart + begin, count, dtype, scale) };
     dtypes[name] = dtype;
   }
   return { tensors, metadata, dtypes };
+}
+
+/** Whether typed arrays on this platform hold numbers little-endian, as the format does. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** `count` values of `dtype` from `bytes` at `start`, as float32. */
+function readValues(bytes: Uint8Array, start: number, count: number, dtype: WireDtype, scale: number): Float32Array {
+  const at = bytes.byteOffset + start;
+  if (dtype === 'I8') {
+    const values = new Int8Array(bytes.buffer, at, count);
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = (values[i] as number) * scale;
+    return data;
+  }
+  // Aligned float32 is copied as it is; otherwise, value by value.
+  if (dtype === 'F32' && LITTLE_ENDIAN && at % 4 === 0) return new Float32Array(bytes.buffer.slice(at, at + 4 * count));
+  const view = new DataView(bytes.buffer, at, count * BYTES[dtype]);
+  const data = new Float32Array(count);
+  if (dtype === 'F32') for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
+  else for (let i = 0; i < count; i++) data[i] = fromHalf(view.getUint16(2 * i, true));
+  return data;
 }
 
 function readMetadata(raw: unknown): Record<string, string> {

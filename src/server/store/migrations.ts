@@ -72,6 +72,24 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'ALTER TABLE omnipersona_pending_updates ALTER COLUMN round_version SET NOT NULL',
     'CREATE INDEX omnipersona_pending_updates_round ON omnipersona_pending_updates (round_version)',
   ],
+  [
+    // Part of a round stored as one sum: Σ weight·delta (float32 tensors) of `updates` updates whose
+    // weights add up to `weight`, written instead of the updates themselves when it is smaller.
+    `CREATE TABLE omnipersona_round_sums (
+      id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      round_version integer NOT NULL,
+      updates integer NOT NULL,
+      weight double precision NOT NULL,
+      payload bytea NOT NULL
+    )`,
+    'CREATE INDEX omnipersona_round_sums_round ON omnipersona_round_sums (round_version)',
+    // Tensors barely compress, and PostgreSQL tried on every write (pglz, on by default) before
+    // giving up: stored out of line without trying, writing them takes half the time.
+    'ALTER TABLE omnipersona_round_sums ALTER COLUMN payload SET STORAGE EXTERNAL',
+    'ALTER TABLE omnipersona_pending_updates ALTER COLUMN payload SET STORAGE EXTERNAL',
+    'ALTER TABLE omnipersona_model_versions ALTER COLUMN weights SET STORAGE EXTERNAL',
+    'ALTER TABLE omnipersona_server_optimizer ALTER COLUMN moments SET STORAGE EXTERNAL',
+  ],
 ];
 
 /**

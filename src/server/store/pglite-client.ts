@@ -6,14 +6,18 @@ import type { SqlClient, SqlQueryable } from './sql-client.js';
 const BYTEA = 17;
 
 /**
- * `bytea` in PostgreSQL's hex form, through Node's native codec: PGlite's own goes byte by byte
- * through strings, and made update payloads and model weights the server's largest cost.
+ * `bytea` parameters go as they are, in PostgreSQL's binary format: PGlite's own serializer writes
+ * them out as hex text, byte by byte through strings, which made update payloads and model weights
+ * the server's largest cost.
  */
-function toHex(value: unknown): string {
+function asBinary(value: unknown): string {
   if (!(value instanceof Uint8Array)) throw new TypeError('A bytea parameter must be a Uint8Array');
-  return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+  // PGlite types serializers as returning text, but its protocol writer binds any byte view it is
+  // given in the binary format (as pg-protocol, which it follows, does).
+  return value as unknown as string;
 }
 
+/** `bytea` results, which come in the hex text form, through Node's native codec. */
 function fromHex(text: string): Uint8Array {
   const bytes = Buffer.from(text.slice(2), 'hex');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -28,7 +32,7 @@ export const IN_MEMORY = 'memory://';
  */
 export async function createPgliteClient(dataDir: string): Promise<SqlClient> {
   if (dataDir !== IN_MEMORY) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { serializers: { [BYTEA]: toHex }, parsers: { [BYTEA]: fromHex } });
+  const db = await PGlite.create(dataDir, { serializers: { [BYTEA]: asBinary }, parsers: { [BYTEA]: fromHex } });
   const wrap = (target: Pick<PGlite, 'query'>): SqlQueryable => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       return (await target.query<Row>(sql, [...params])).rows;

@@ -1,5 +1,8 @@
 import { OmniPersonaError } from '../../core/errors.js';
+import { type ModelConfig, modelSpec } from '../../core/model/model-spec.js';
+import type { WeightSet } from '../../core/model/weights.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
+import { DeltaAverage } from '../federated-average.js';
 import type { SqlQueryable } from './sql-client.js';
 import { insertModel, loadWeights, readModel, readOptimizer, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
 import type { ModelRecord, PendingUpdate, RoundCounts, RoundPolicy, UpdateOutcome } from './sync-store.js';
@@ -13,6 +16,11 @@ export function refusal(error: unknown): OmniPersonaError {
 /**
  * The current round inside one write transaction that holds the write lock: adds updates one by
  * one, and aggregates the round when one completes it, the next round starting at once.
+ *
+ * Updates wait in memory until the round completes or the transaction ends ({@link flush}), which
+ * stores them as one part of their round: each update as received, or, when that takes more bytes,
+ * their weighted sum, one dense float32 row however many updates it holds. A busy server then writes
+ * a few rows per transaction, and a quiet one stores each update in its few KiB.
  */
 export class RoundWriter {
   readonly #tx: SqlQueryable;
@@ -20,6 +28,8 @@ export class RoundWriter {
   readonly #model: (version: number) => Promise<ModelRecord | undefined>;
   #current: ModelRecord | undefined;
   #pending: number;
+  /** Updates of the current round not stored yet, with the policy they came with. */
+  #waiting: Array<{ update: PendingUpdate; policy: RoundPolicy }> = [];
 
   private constructor(
     tx: SqlQueryable,
@@ -44,15 +54,15 @@ export class RoundWriter {
     const current = await readModel(tx);
     const [count] = current
       ? await tx.query<{ n: number }>(
-          'SELECT count(*)::integer AS n FROM omnipersona_pending_updates WHERE round_version = $1',
+          `SELECT (SELECT count(*) FROM omnipersona_pending_updates WHERE round_version = $1)
+            + (SELECT coalesce(sum(updates), 0) FROM omnipersona_round_sums WHERE round_version = $1) AS n`,
           [current.version],
         )
       : [];
-    return new RoundWriter(tx, keep, model, current, count?.n ?? 0);
+    return new RoundWriter(tx, keep, model, current, Number(count?.n ?? 0));
   }
 
   async add(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {
-    const tx = this.#tx;
     const current = this.#current;
     const base = update.baseVersion;
     if (!current || base < 1 || base > current.version) {
@@ -74,42 +84,110 @@ export class RoundWriter {
         `Update is based on model version ${base}, whose shape version ${round} no longer has: download it and train again`,
       );
     }
-    await tx.query(
-      'INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ($1, $2, $3, $4)',
-      [base, round, update.examples, update.encoded ?? encodeTensors(update.delta, {}, update.storeAs ?? 'F32')],
-    );
+    this.#waiting.push({ update: { ...update, staleness: round - base }, policy });
     this.#pending++;
     if (this.#pending < policy.size) return { version: round, pending: this.#pending };
+    return this.#aggregate(current, policy);
+  }
 
-    const rows = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
+  /** Stores the updates still waiting, as one part of the current round. Call before committing. */
+  async flush(): Promise<void> {
+    const current = this.#current;
+    const waiting = this.#waiting.splice(0);
+    if (!current || waiting.length === 0) return;
+    const round = current.version;
+    const like = zeroWeights(current.config);
+    const sumBytes = Object.values(like).reduce((bytes, tensor) => bytes + 4 * tensor.data.length, 0);
+    const encoded = waiting.map(
+      ({ update }) => update.encoded ?? encodeTensors(update.delta, {}, update.storeAs ?? 'F32'),
+    );
+    if (encoded.reduce((bytes, payload) => bytes + payload.length, 0) <= sumBytes) {
+      const values: unknown[] = [];
+      const rows = waiting.map(({ update }, index) => {
+        values.push(update.baseVersion, round, update.examples, encoded[index]);
+        const at = 4 * index;
+        return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`;
+      });
+      await this.#tx.query(
+        `INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ${rows.join(', ')}`,
+        values,
+      );
+      return;
+    }
+    const average = new DeltaAverage(like);
+    average.addAll(waiting.map(({ update, policy }) => policy.contribution(update)));
+    await this.#tx.query(
+      'INSERT INTO omnipersona_round_sums (round_version, updates, weight, payload) VALUES ($1, $2, $3, $4)',
+      [round, average.count, average.weight, encodeTensors(average.sums(), {}, 'F32')],
+    );
+  }
+
+  /** The round's stored parts and waiting updates, summed and aggregated into the next version. */
+  async #aggregate(current: ModelRecord, policy: RoundPolicy): Promise<UpdateOutcome> {
+    const tx = this.#tx;
+    const round = current.version;
+    const weights = await loadWeights(tx, round);
+    const average = new DeltaAverage(weights);
+    const sums = await tx.query<{ updates: number; weight: number; payload: Uint8Array }>(
+      'SELECT updates, weight, payload FROM omnipersona_round_sums WHERE round_version = $1 ORDER BY id',
+      [round],
+    );
+    for (const row of sums) average.addSum(decodeTensors(row.payload, STORED_LIMITS).tensors, row.weight, row.updates);
+    const stored = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
       'SELECT base_version, examples, payload FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
       [round],
     );
-    const updates = rows.map((row) => ({
-      baseVersion: row.base_version,
-      examples: row.examples,
-      delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
-      staleness: round - row.base_version,
-    }));
+    const waiting = this.#waiting.splice(0);
+    const updates = [
+      ...stored.map((row) => ({
+        update: {
+          baseVersion: row.base_version,
+          examples: row.examples,
+          delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
+          staleness: round - row.base_version,
+        },
+        policy,
+      })),
+      ...waiting,
+    ];
+    for (let start = 0; start < updates.length; start += UPDATES_PER_PAUSE) {
+      // A large round takes a while: let the server answer in between.
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const slice = updates.slice(start, start + UPDATES_PER_PAUSE);
+      average.addAll(slice.map(({ update, policy: its }) => its.contribution(update)));
+    }
     const previous = await readOptimizer(tx, round);
-    const { weights, optimizer } = await policy.aggregate(await loadWeights(tx, round), updates, previous);
-    const next = await insertModel(
+    const { weights: next, optimizer } = await policy.aggregate(weights, average, previous);
+    const record = await insertModel(
       tx,
       round + 1,
       current.catalogVersion,
       {
         config: current.config,
-        weights,
-        updates: current.updates + updates.length,
+        weights: next,
+        updates: current.updates + average.count,
         rounds: addRound(current.rounds, policy.noiseMultiplier),
       },
       this.#keep,
     );
-    if (optimizer) await writeOptimizer(tx, next.version, optimizer);
-    this.#current = next;
+    if (optimizer) await writeOptimizer(tx, record.version, optimizer);
+    this.#current = record;
     this.#pending = 0;
-    return { version: next.version, pending: 0 };
+    return { version: record.version, pending: 0 };
   }
+}
+
+/** Updates a round adds between pauses for the event loop. */
+const UPDATES_PER_PAUSE = 16;
+
+/** Zero tensors of every shape in `config`'s model: the shapes a round's sums take. */
+function zeroWeights(config: ModelConfig): WeightSet {
+  return Object.fromEntries(
+    modelSpec(config).map((spec) => [
+      spec.name,
+      { shape: [...spec.shape], data: new Float32Array(spec.shape.reduce((size, n) => size * n, 1)) },
+    ]),
+  );
 }
 
 /** Whether two versions' weights have the same tensors and shapes. */

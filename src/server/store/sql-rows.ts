@@ -143,6 +143,7 @@ export async function insertModel(
   );
   // Updates waiting for an older version's round cannot be averaged into this one.
   await sql.query('DELETE FROM omnipersona_pending_updates WHERE round_version < $1', [version]);
+  await sql.query('DELETE FROM omnipersona_round_sums WHERE round_version < $1', [version]);
   // Only the most recent versions keep their weights; their records stay, for the history.
   await sql.query(
     "UPDATE omnipersona_model_versions SET weights = ''::bytea WHERE version <= $1 AND octet_length(weights) > 0",

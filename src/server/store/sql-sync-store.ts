@@ -119,6 +119,7 @@ export class SqlSyncStore implements SyncStore {
             const round = await RoundWriter.open(tx, this.#keep, (version) => this.model(version));
             const results: Array<UpdateOutcome | OmniPersonaError> = [];
             for (const { update, policy } of batch) results.push(await round.add(update, policy).catch(refusal));
+            await round.flush();
             return results;
           });
         } catch (error) {

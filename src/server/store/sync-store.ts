@@ -3,6 +3,7 @@ import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
 import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
 import type { WireDtype } from '../../core/sync/tensor-codec.js';
+import type { DeltaAverage, WeightedDelta } from '../federated-average.js';
 import type { ServerAdamState } from '../server-optimizer.js';
 
 /** One published catalog. Versions start at 1 and only grow. */
@@ -89,14 +90,19 @@ export interface RoundPolicy {
    */
   maxStaleness: number;
   /**
-   * The next global weights from the current ones and the round's updates. `optimizer` is the state
-   * the previous round's aggregate returned, when the current version is that round's (a version
-   * published or grown otherwise starts the optimizer afresh); a state returned is kept with the
-   * new version, in the same transaction.
+   * What an update adds to its round's sum (its `staleness` set): its delta as the round counts it,
+   * and its weight. The store may add it at once and keep only the sum.
+   */
+  contribution(update: PendingUpdate): WeightedDelta;
+  /**
+   * The next global weights from the current ones and the sum of the round's contributions.
+   * `optimizer` is the state the previous round's aggregate returned, when the current version is
+   * that round's (a version published or grown otherwise starts the optimizer afresh); a state
+   * returned is kept with the new version, in the same transaction.
    */
   aggregate(
     current: WeightSet,
-    updates: readonly PendingUpdate[],
+    round: DeltaAverage,
     optimizer: ServerAdamState | undefined,
   ): { weights: WeightSet; optimizer?: ServerAdamState } | Promise<{ weights: WeightSet; optimizer?: ServerAdamState }>;
 }

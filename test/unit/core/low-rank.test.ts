@@ -4,6 +4,8 @@ import type { WeightSet } from '../../../src/core/model/weights.js';
 import { weightsNorm } from '../../../src/core/model/weights.js';
 import { gaussian, seededRandom } from '../../../src/core/random.js';
 import {
+  addFactorProduct,
+  addFactorProducts,
   clipUpdate,
   expandWeights,
   factoredNorm,
@@ -110,6 +112,27 @@ describe('low-rank updates', () => {
     expect((sums[2] ?? 0) / draws).toBeCloseTo(-0.55, 3);
     const nearest = decodeTensors(encodeTensors({ value }, {}, 'I8')).tensors.value?.data ?? [];
     expect(Math.abs((nearest[1] ?? 0) - 0.3)).toBeGreaterThan(1e-4);
+  });
+
+  it('adds many products at once as it adds each alone, across blocks of rows', () => {
+    // 300 rows of 40 span three blocks of the batched product.
+    const pairs = [3, 4, 5].map((k, index) => {
+      const factored = factorWeights(
+        { m: { shape: [300, 40], data: lowRankMatrix(300, 40, k, 0, index + 1) } },
+        {
+          rank: k,
+          random: seededRandom(index + 9),
+        },
+      );
+      return { u: factored['m.u'] as WeightSet[string], v: factored['m.v'] as WeightSet[string], scale: index - 0.5 };
+    });
+    const one = new Float64Array(300 * 40).fill(0.25);
+    for (const { u, v, scale } of pairs) addFactorProduct(one, u, v, scale);
+    const many = new Float64Array(300 * 40).fill(0.25);
+    addFactorProducts(many, pairs);
+    many.forEach((value, i) => {
+      expect(value).toBeCloseTo(one[i] as number, 10);
+    });
   });
 
   it('refuses factors without their pair or whose shapes do not chain, with INVALID_PAYLOAD', () => {

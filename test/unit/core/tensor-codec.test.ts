@@ -29,6 +29,19 @@ describe('tensor codec', () => {
     expect([...(decoded.tensors.b?.data ?? [])]).toEqual([1, 2, 3, 4]);
   });
 
+  it('reads a payload wherever it lies in memory, aligned or not', () => {
+    const bytes = encodeTensors(weights, {});
+    for (const offset of [0, 1, 3, 4]) {
+      const copy = new Uint8Array(bytes.length + offset);
+      copy.set(bytes, offset);
+      const decoded = decodeTensors(copy.subarray(offset));
+      expect([...(decoded.tensors.a?.data ?? [])]).toEqual([...weights.a.data]);
+      // A copy of its own: writing to it leaves the payload as it was.
+      (decoded.tensors.b as { data: Float32Array }).data[0] = 99;
+      expect([...(decodeTensors(copy.subarray(offset)).tensors.b?.data ?? [])]).toEqual([1, 2, 3, 4]);
+    }
+  });
+
   it('writes the safetensors layout: u64 header length, JSON header, aligned data', () => {
     const bytes = encodeTensors(weights);
     const length = Number(new DataView(bytes.buffer).getBigUint64(0, true));
