@@ -263,7 +263,7 @@ async function measureConsistency() {
   const { createSyncServer, signShopperToken } = await import(join(npm, 'server/index.js'));
   const { createPersonalizer } = await import(join(npm, 'index.js'));
   const catalog = JSON.parse(
-    await (await import('node:fs/promises')).readFile(join(root, 'demo/catalog.json'), 'utf8'),
+    await (await import('node:fs/promises')).readFile(join(root, 'demo/data/catalog.json'), 'utf8'),
   );
   const secret = 'bench-site-secret-of-at-least-32-characters';
   const runs = [];

@@ -1,12 +1,27 @@
-/** Starts the demo server (sync API + shop pages + built SDK) on one origin. */
-export function startDemo(options?: {
+/** What {@link startDemo} takes; every option has a default. */
+export interface DemoOptions {
   port?: number;
   host?: string;
+  /** The embedded database's folder. @default '.omnipersona/demo' */
   dataDir?: string;
+  /** Updates per federated round: 1 makes every device update a new version. */
   roundSize?: number;
   siteSecret?: string;
   adminToken?: string;
-}): Promise<{
+  /** The folder served at `/`. @default the demo's own pages */
+  pages?: string;
+  /** The catalog file imported into a fresh data folder. @default demo/data/catalog.json */
+  catalog?: string;
+  /** A model file to publish into a fresh data folder; the demo's trained model for its own catalog. */
+  model?: string;
+}
+
+/** The demo's catalog and its trained global model. */
+export const DEMO_CATALOG: string;
+export const DEMO_MODEL: string;
+
+/** Starts the demo server (sync API + pages + built SDK + the shop backend's calls) on one origin. */
+export function startDemo(options?: DemoOptions): Promise<{
   url: string;
   /** Signs shopper tokens (`signShopperToken`), as the shop's backend would. */
   siteSecret: string;

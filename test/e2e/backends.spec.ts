@@ -22,7 +22,9 @@ async function serveDemoWithBackend(page: Page, url: string, backend: Backend, e
     const tag = /<script\b[^>]*\bsrc="\/sdk\/omnipersona\.js"[^>]*>/u;
     const original = tag.exec(html)?.[0];
     if (!original?.includes('data-consent="federated"')) {
-      throw new Error(`demo/index.html has no SDK script tag with federated consent to rewrite: ${original}`);
+      throw new Error(
+        `the test shop’s index.html has no SDK script tag with federated consent to rewrite: ${original}`,
+      );
     }
     const forced = original
       .replace('data-consent="federated"', 'data-consent="on-device"')

@@ -8,7 +8,7 @@ async function serveDemoWith(page: Page, url: string, attributes: Record<string,
     const response = await route.fetch();
     const html = await response.text();
     const tag = /<script\b[^>]*\bsrc="\/sdk\/omnipersona\.js"[^>]*>/u.exec(html)?.[0];
-    if (!tag) throw new Error('demo/index.html has no SDK script tag');
+    if (!tag) throw new Error('the test shop’s index.html has no SDK script tag');
     let rewritten = tag;
     for (const [name, value] of Object.entries(attributes)) {
       const attribute = new RegExp(`\\sdata-${name}="[^"]*"`, 'u');

@@ -1,7 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
+
+/** The pages and catalog the browser tests shop in. */
+const TEST_SHOP = fileURLToPath(new URL('shop', import.meta.url));
 
 interface Demo {
   url: string;
@@ -46,7 +50,14 @@ export const test = base.extend<Fixtures>({
   },
   demo: async ({ roundSize }, use) => {
     const { startDemo } = await import('../../demo/serve.mjs');
-    const demo = await startDemo({ port: 0, roundSize, dataDir: mkdtempSync(join(tmpdir(), 'omnipersona-e2e-')) });
+    // The tests' own shop (test/e2e/shop): a small catalog, no trained model.
+    const demo = await startDemo({
+      port: 0,
+      roundSize,
+      dataDir: mkdtempSync(join(tmpdir(), 'omnipersona-e2e-')),
+      pages: TEST_SHOP,
+      catalog: join(TEST_SHOP, 'catalog.json'),
+    });
     await use(demo);
     await demo.close();
   },

@@ -17,7 +17,7 @@ async function serveDemo(page: Page, url: string, worker: boolean): Promise<void
     const response = await route.fetch();
     const html = await response.text();
     const tag = /<script\b[^>]*\bsrc="\/sdk\/omnipersona\.js"[^>]*>/u.exec(html)?.[0];
-    if (!tag) throw new Error('demo/index.html has no SDK script tag');
+    if (!tag) throw new Error('the test shop’s index.html has no SDK script tag');
     const changed = tag
       .replace('data-consent="federated"', 'data-consent="on-device"')
       .replace(/data-train-after="\d+"/u, 'data-train-after="0"')

@@ -43,7 +43,7 @@ test('omnipersona and omnipersona/server resolve to dist/npm and work without a 
   const { createSyncServer } = (await import(SERVER)) as ServerEntry;
   noWindow();
 
-  const catalog = JSON.parse(await readFile(new URL('demo/catalog.json', root), 'utf8')) as CatalogEntry[];
+  const catalog = JSON.parse(await readFile(new URL('test/e2e/shop/catalog.json', root), 'utf8')) as CatalogEntry[];
   const server = await createSyncServer({ dataDir: 'memory://', logger: { info() {}, error() {} } });
   try {
     await server.importCatalog(catalog);

@@ -23,7 +23,9 @@ async function serveShopWithPrior(page: Page, url: string, prior: Uint8Array): P
     const tag = /<script\b[^>]*\bsrc="\/sdk\/omnipersona\.js"[^>]*>/u;
     const original = tag.exec(html)?.[0];
     if (!original?.includes('data-endpoint="/"')) {
-      throw new Error(`demo/index.html has no SDK script tag with data-endpoint="/" to rewrite: ${original}`);
+      throw new Error(
+        `the test shop’s index.html has no SDK script tag with data-endpoint="/" to rewrite: ${original}`,
+      );
     }
     const rewritten = original
       .replace('data-endpoint="/"', `data-endpoint="${UNREACHABLE}" data-prior="${PRIOR_PATH}"`)

@@ -15,14 +15,14 @@ import { test as demoTest } from './demo-server.js';
 
 interface Shop {
   /**
-   * Origin of a static server, laid out as the demo: `/sdk/*` is `dist/`, the rest is `demo/` (the
+   * Origin of a static server, laid out as the demo: `/sdk/*` is `dist/`, the rest is `test/e2e/shop/` (the
    * shop's pages). There is no sync server behind it: a call to `/v1/*` answers 404.
    */
   url: string;
 }
 
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const demo = fileURLToPath(new URL('../../demo/', import.meta.url));
+const shop = fileURLToPath(new URL('shop/', import.meta.url));
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
   '.mjs': 'text/javascript',
@@ -42,7 +42,7 @@ export const test = demoTest.extend<object, { shop: Shop }>({
         const path = new URL(request.url ?? '/', 'http://localhost').pathname;
         const [root, relative] = path.startsWith('/sdk/')
           ? [dist, path.slice(5)]
-          : [demo, path.slice(1) || 'index.html'];
+          : [shop, path.slice(1) || 'index.html'];
         const file = normalize(join(root, relative));
         if (!file.startsWith(root) || path.startsWith('/v1/')) {
           response.writeHead(404).end();

@@ -5,9 +5,10 @@ import { readStoredEvents, type StoredEvent } from './stored-events.js';
 
 /** The stub snippet, taken from the demo page so that this test uses exactly what shops copy. */
 function stubSnippet(): string {
-  const html = readFileSync(new URL('../../demo/index.html', import.meta.url), 'utf8');
+  const html = readFileSync(new URL('shop/index.html', import.meta.url), 'utf8');
   const snippet = /<script>\s*window\.omnipersona\s*=[\s\S]*?<\/script>/u.exec(html)?.[0];
-  if (!snippet?.includes('window.omnipersona.q.push(args)')) throw new Error('demo/index.html has no stub snippet');
+  if (!snippet?.includes('window.omnipersona.q.push(args)'))
+    throw new Error('the test shop’s index.html has no stub snippet');
   return snippet;
 }
 

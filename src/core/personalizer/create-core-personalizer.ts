@@ -262,7 +262,9 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     if (consentAllows(consent, 'push-update')) {
       const update = await model.pendingUpdate();
       if (update) {
-        result.receipt = await client.pushUpdate(update.delta, update.baseVersion, update.examples);
+        const sent = await client.pushUpdate(update.delta, update.baseVersion, update.examples);
+        result.receipt = sent.receipt;
+        result.updateBytes = sent.bytes;
         result.pushed = true;
         await model.markUpdateSent();
       }

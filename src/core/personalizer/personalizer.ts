@@ -50,6 +50,8 @@ export interface SyncReport {
   /** An update was sent, and what the server said. */
   pushed: boolean;
   receipt?: UpdateReceipt;
+  /** The size of the update sent, in bytes (rank-4 factors in int8: a small share of the model). */
+  updateBytes?: number;
   /** Why nothing was exchanged, when nothing was. */
   skipped?: 'no-endpoint' | 'consent';
   /**

@@ -53,7 +53,11 @@ export class SyncClient {
    * factored one (`low-rank.ts`) travels as int8, rounded stochastically so that the server's mean
    * of many is unbiased; a dense one as float32.
    */
-  async pushUpdate(delta: WeightSet, baseVersion: number, examples: number): Promise<UpdateReceipt> {
+  async pushUpdate(
+    delta: WeightSet,
+    baseVersion: number,
+    examples: number,
+  ): Promise<{ receipt: UpdateReceipt; bytes: number }> {
     const factored = isFactored(delta);
     const metadata = {
       [UPDATE_METADATA.kind]: factored ? 'low-rank' : 'delta',
@@ -69,7 +73,7 @@ export class SyncClient {
       headers: { 'content-type': 'application/octet-stream' },
       body,
     });
-    return parseJson(response, UpdateReceiptSchema, 'update receipt');
+    return { receipt: await parseJson(response, UpdateReceiptSchema, 'update receipt'), bytes: body.length };
   }
 
   /**
