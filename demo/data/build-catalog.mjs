@@ -299,6 +299,6 @@ export function complements() {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const items = buildCatalog();
   const file = fileURLToPath(new URL('catalog.json', import.meta.url));
-  writeFileSync(file, `${JSON.stringify(items, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify(items, null, 2)}\n`);
   console.log(`${items.length} products in ${DEPARTMENTS.length} departments: ${file}`);
 }
