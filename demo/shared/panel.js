@@ -44,7 +44,7 @@ export function startPanel(root, { op, channel, signIn, userId }) {
     </figure>
     <section class="profile">
       <h3>Your profile</h3>
-      <p class="hint">What this device has learned from your activity, computed here and never sent as such. Delete it all, from this device and (when synced) the server.</p>
+      <p class="hint">What this device has learned from your activity, computed here and never sent as such. Remove an interest to delete the events behind it (on your other channels too, when synced), or delete everything.</p>
       <ol data-panel="profile"></ol>
       <p data-panel="profile-more" class="hint"></p>
       <div class="actions">
@@ -150,10 +150,19 @@ export function startPanel(root, { op, channel, signIn, userId }) {
     list.replaceChildren(
       ...profile.categories.slice(0, 5).map(({ category, share }) => {
         const li = document.createElement('li');
-        li.innerHTML = '<span class="name"></span><span class="bar"><span></span></span><span class="share"></span>';
+        li.dataset.category = category;
+        li.innerHTML =
+          '<span class="name"></span><span class="bar"><span></span></span><span class="share"></span><button type="button" class="remove">Remove</button>';
         li.querySelector('.name').textContent = category;
         li.querySelector('.bar span').style.width = `${Math.round(share * 100)}%`;
         li.querySelector('.share').textContent = `${Math.round(share * 100)}%`;
+        const remove = li.querySelector('.remove');
+        remove.setAttribute('aria-label', `Remove ${category} from my interests`);
+        remove.addEventListener('click', async () => {
+          remove.disabled = true;
+          await op.forgetInterest(category);
+          refresh();
+        });
         return li;
       }),
     );

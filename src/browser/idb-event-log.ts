@@ -145,6 +145,33 @@ export class IdbEventLog implements EventLog {
     });
   }
 
+  /** Deletes the events with these ids, stored or still batched, in one transaction. */
+  async remove(ids: readonly string[]): Promise<number> {
+    const wanted = new Set(ids);
+    if (wanted.size === 0) return 0;
+    const tx = this.#db.transaction(['events', 'batches'], 'readwrite');
+    const events = tx.objectStore('events');
+    const batches = tx.objectStore('batches');
+    const removed = new Set<string>();
+    const work: Promise<unknown>[] = [];
+    for (const id of wanted) {
+      const key = await events.getKey(id);
+      if (key === undefined) continue;
+      removed.add(id);
+      work.push(events.delete(key));
+    }
+    for (let cursor = await batches.openCursor(); cursor; cursor = await cursor.continue()) {
+      const batch = cursor.value;
+      const rest = batch.filter((event) => !wanted.has(event.id));
+      if (rest.length === batch.length) continue;
+      for (const event of batch) if (wanted.has(event.id)) removed.add(event.id);
+      work.push(cursor.delete());
+      if (rest.length > 0) work.push(batches.add(rest, batchKey(rest, cursor.key[2])));
+    }
+    await Promise.all([...work, tx.done]);
+    return removed.size;
+  }
+
   /** Deletes expired events, then the oldest beyond `keep`, walking the time index in one transaction. */
   async evict(policy: EvictionPolicy): Promise<number> {
     const tx = this.#db.transaction(['events', 'batches'], 'readwrite');

@@ -99,6 +99,7 @@ export class DeviceStorage {
       append: (events, records) => this.#append(events, records),
       list: (query) => this.#run((backend) => backend.log.list(query)),
       count: () => this.#run((backend) => backend.log.count()),
+      remove: (ids) => this.#run((backend) => backend.log.remove(ids)),
       evict: (policy) => this.#run((backend) => backend.log.evict(policy)),
       clear: () => this.#run((backend) => backend.log.clear()),
     };

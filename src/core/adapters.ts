@@ -48,6 +48,8 @@ export interface EventLog {
   /** Stored events matching `query`, oldest first. */
   list(query?: EventQuery): Promise<TrackedEvent[]>;
   count(): Promise<number>;
+  /** Deletes the events with these ids; resolves with how many of them were stored. */
+  remove(ids: readonly string[]): Promise<number>;
   /** Applies the retention policy; resolves with the number of events removed. */
   evict(policy: EvictionPolicy): Promise<number>;
   clear(): Promise<void>;

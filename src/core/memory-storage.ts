@@ -37,6 +37,12 @@ export class MemoryEventLog implements EventLog {
     return this.#events.size;
   }
 
+  async remove(ids: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const id of new Set(ids)) if (this.#events.delete(id)) removed++;
+    return removed;
+  }
+
   async evict(policy: EvictionPolicy): Promise<number> {
     const ids = eventsToEvict(this.#events.values(), policy);
     for (const id of ids) this.#events.delete(id);

@@ -9,6 +9,8 @@ import {
   ROUTES,
   ShopperEventsPageSchema,
   ShopperEventsReceiptSchema,
+  ShopperRemovalsBodySchema,
+  ShopperRemovalsReceiptSchema,
   SyncedEventSchema,
   UPDATE_METADATA,
   UpdateReceiptSchema,
@@ -56,6 +58,8 @@ const SCHEMAS: Record<string, v.GenericSchema> = {
   ShopperEventsBody: EventsBodySchema,
   ShopperEventsPage: ShopperEventsPageSchema,
   ShopperEventsReceipt: ShopperEventsReceiptSchema,
+  ShopperRemovalsBody: ShopperRemovalsBodySchema,
+  ShopperRemovalsReceipt: ShopperRemovalsReceiptSchema,
 };
 
 /** Schemas that others hold, each one entry of the document that the others reference. */
@@ -257,6 +261,22 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Add events to the signed-in shopper’s log; known ids are skipped',
           security: shopper,
           ...EVENTS_WRITE,
+        },
+      },
+      [ROUTES.shopperRemovals]: {
+        post: {
+          summary: 'Remove events from the signed-in shopper’s log on every channel (a profile correction)',
+          description:
+            'Devices read the removals with the log’s pages (`removed`) and delete the events; an id removed is never added again.',
+          security: shopper,
+          requestBody: { required: true, content: json('ShopperRemovalsBody') },
+          responses: {
+            200: { description: 'Removed', content: json('ShopperRemovalsReceipt') },
+            400: ERRORS.badRequest,
+            401: ERRORS.unauthorized,
+            403: ERRORS.forbidden,
+            413: ERRORS.tooLarge,
+          },
         },
       },
       [ROUTES.shopper]: {

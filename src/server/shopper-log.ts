@@ -4,6 +4,7 @@ import {
   SHOPPER_EVENTS_PER_REQUEST,
   type ShopperEventsPage,
   type ShopperEventsReceipt,
+  type ShopperRemovalsReceipt,
   type SyncedEvent,
   SyncedEventSchema,
 } from '../core/sync/protocol.js';
@@ -52,6 +53,14 @@ export class ShopperLog {
   /** The events stored after version `after`, a page at a time. */
   read(userId: string, after: number): Promise<ShopperEventsPage> {
     return this.#store.shopperEvents(userId, after, SHOPPER_EVENTS_PER_REQUEST);
+  }
+
+  /**
+   * Removes events from the shopper's log on every channel: devices delete them at their next
+   * sync, and a channel that sends one again adds nothing.
+   */
+  remove(userId: string, ids: readonly string[]): Promise<ShopperRemovalsReceipt> {
+    return this.#store.removeShopperEvents(userId, ids);
   }
 
   /** Deletes the shopper's log; false when there was none. */

@@ -9,6 +9,7 @@ export const TAG_METHODS = [
   'profile',
   'train',
   'sync',
+  'forgetInterest',
   'forget',
   'status',
   'setConsent',
@@ -21,7 +22,7 @@ export type TagMethod = (typeof TAG_METHODS)[number];
  * Calls that change what the device holds. Made before the app module arrived and left unplayed
  * when the page went away, they are kept in `localStorage` and played by the shop's next page.
  */
-export const KEPT_METHODS: readonly string[] = ['track', 'identify', 'setConsent', 'forget'];
+export const KEPT_METHODS: readonly string[] = ['track', 'identify', 'setConsent', 'forgetInterest', 'forget'];
 
 /** One call on `window.omnipersona`, as the tracker queues it and the app module plays it. */
 export interface TagCall {

@@ -25,7 +25,7 @@ interface Channel {
 
 test.use({ viewport: { width: 1800, height: 1100 } });
 
-test('one shopper across web, app and till: the channels agree, the panels are right, a till sale reaches both', async ({
+test('one shopper across web, app and till: the channels agree, the panels are right, a till sale and a profile correction reach both', async ({
   browser,
 }, testInfo) => {
   test.setTimeout(240_000);
@@ -116,6 +116,30 @@ test('one shopper across web, app and till: the channels agree, the panels are r
       expect((await profile(device)).counts.purchase).toBe(1);
       await expectPanelRight(device);
     }
+    // A gift bought for someone else: the shopper looks at a kitchen product, then removes the
+    // interest from the web shop's panel; after a sync, neither channel holds it.
+    await web.frame.evaluate(() => {
+      location.hash = '#/c/Kitchen';
+    });
+    await web.ui.locator('ul.grid a.card').first().click();
+    await expect(web.ui.locator('article.product')).toBeVisible();
+    await web.frame.evaluate(() => window.omnipersona?.flush?.());
+    await syncNow(web);
+    await syncNow(app);
+    const interests = async (device: Channel) => (await profile(device)).categories.map((entry) => entry.category);
+    expect(await interests(app)).toContain('Kitchen');
+    await expect(web.ui.locator('[data-panel="profile"] li[data-category="Kitchen"]')).toBeVisible({ timeout: 10_000 });
+    await web.ui.locator('[data-panel="profile"] li[data-category="Kitchen"] button.remove').click();
+    await expect(web.ui.locator('[data-panel="profile"] li[data-category="Kitchen"]')).toHaveCount(0, {
+      timeout: 10_000,
+    });
+    // The app learns of the removal at its next sync (a background one may have been first).
+    await syncNow(app);
+    for (const device of [web, app]) expect(await interests(device)).not.toContain('Kitchen');
+    await expect(app.ui.locator('[data-panel="profile"] li[data-category="Kitchen"]')).toHaveCount(0, {
+      timeout: 10_000,
+    });
+
     for (const [name, path] of [
       ['web', '/store/#/'],
       ['app', '/app/#/'],
@@ -123,6 +147,8 @@ test('one shopper across web, app and till: the channels agree, the panels are r
       const alone = await context.newPage();
       await alone.goto(`${demo.url}${path}`);
       await expect(alone.locator('[data-panel="events"]')).not.toHaveText('0', { timeout: 30_000 });
+      // The model loads when the page is idle: its panel rows fill then.
+      await expect(alone.locator('[data-panel="model"]')).toContainText('from the server', { timeout: 30_000 });
       await alone.waitForTimeout(1500);
       await snap(alone, name, testInfo);
       await alone.close();
@@ -152,7 +178,7 @@ async function signIn({ ui }: Channel, userId: string): Promise<void> {
 
 interface SyncSummary {
   modelVersion?: number;
-  shopper?: { pushed: number; pulled: number };
+  shopper?: { pushed: number; pulled: number; removed: number };
 }
 
 /** The panel's "Sync now", then the report of that sync from the SDK. */

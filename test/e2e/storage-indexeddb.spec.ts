@@ -258,3 +258,53 @@ test('a burst goes to IndexedDB as one record, counts at once, moves into the in
   expect((await status(reopened)).rejected).toMatchObject({ duplicate: 0, anomaly: 0 });
   expect(problems.pageErrors).toEqual([]);
 });
+
+test('forgetInterest() deletes a category’s events from IndexedDB, batched ones too, for good', async ({
+  page,
+  context,
+  shop,
+}) => {
+  const problems = watchPage(page);
+  const url = `${shop.url}/interest.html`;
+  const config = JSON.stringify({ cleaning: { maxEventsPerSecond: 100_000 } });
+  await context.route(url, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><title>interest</title><script type="application/json" data-omnipersona-config>${config}</script>
+<script src="/sdk/omnipersona.js" data-site="interest" data-train-after="0" data-widgets="false" data-capture="false"></script>`,
+    }),
+  );
+  await page.goto(url);
+  await expect.poll(async () => (await status(page)).storage).toBe('indexeddb');
+  const track = (category: string, ids: string[]) =>
+    page.evaluate(
+      async ({ category, ids }) => {
+        for (const id of ids) window.omnipersona?.track?.({ type: 'view', item: { id, category } });
+        await window.omnipersona?.flush?.();
+      },
+      { category, ids },
+    );
+  // A few coffees stored one by one, then a burst of teas, still one batch record when forgotten.
+  await track('Coffee > Beans', ['coffee-1', 'coffee-2', 'coffee-3']);
+  await track(
+    'Tea > Green',
+    Array.from({ length: 80 }, (_, i) => `tea-${i}`),
+  );
+  expect((await readDatabase(page, 'omnipersona:interest'))?.stores.batches?.keys.length).toBe(1);
+
+  const removed = await page.evaluate(() => window.omnipersona?.forgetInterest?.('Tea'));
+  expect(removed).toBe(80);
+  expect(await status(page)).toMatchObject({ events: 3, queued: 0 });
+  const profile = await page.evaluate(() => window.omnipersona?.profile?.());
+  expect(profile?.categories.map((entry) => entry.category)).toEqual(['Coffee']);
+
+  await page.reload();
+  await expect.poll(async () => (await status(page)).events).toBe(3);
+  await expect.poll(async () => (await rawEvents(page, 'interest')).length, { timeout: 15_000 }).toBe(3);
+  expect((await rawEvents(page, 'interest')).map((event) => event.item?.id)).toEqual([
+    'coffee-1',
+    'coffee-2',
+    'coffee-3',
+  ]);
+  expect(problems.pageErrors).toEqual([]);
+});

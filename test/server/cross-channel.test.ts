@@ -189,6 +189,36 @@ describe('one signed-in shopper on two channels, through the real server', () =>
     expect(await serverEvents(token)).toEqual([]);
   });
 
+  it('forgetInterest() removes a category from the profile on every channel, and it does not come back', async () => {
+    const token = await signShopperToken(SECRET, 'hana');
+    const web = device('web', 'synced');
+    const app = device('app', 'synced');
+    await web.personalizer.identify('hana', { token });
+    await app.personalizer.identify('hana', { token });
+    for (const id of ['coffee-a', 'tea-a', 'tea-b']) view(web, id);
+    await web.personalizer.sync();
+    expect((await app.personalizer.sync()).shopper?.pulled).toBe(3);
+
+    // The shopper says tea was a gift: the web shop forgets it, offline at first.
+    web.network.offline = true;
+    expect(await web.personalizer.forgetInterest('Tea')).toBe(2);
+    expect((await web.personalizer.profile()).categories.map((entry) => entry.category)).toEqual(['Coffee']);
+    expect(web.errors.map((error) => error.code)).toContain('NETWORK');
+    expect((await serverEvents(token)).map((event) => event.id)).toHaveLength(3);
+    web.network.offline = false;
+    await web.personalizer.sync();
+    expect((await serverEvents(token)).map((event) => event.item?.id)).toEqual(['coffee-a']);
+
+    // The app learns of the removal at its next sync; a push of what it held adds nothing back.
+    const report = await app.personalizer.sync();
+    expect(report.shopper).toMatchObject({ removed: 2, pulled: 0 });
+    expect((await app.personalizer.profile()).categories.map((entry) => entry.category)).toEqual(['Coffee']);
+    const picks = await app.personalizer.recommend({ kind: 'recently-viewed', count: 10 });
+    expect(picks.map((pick) => pick.item.id)).toEqual(['coffee-a']);
+    expect(await web.personalizer.forgetInterest('Tea')).toBe(0);
+    await expect(web.personalizer.forgetInterest('')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
   it('retries a background sync that found the server unreachable, with backoff, until it gets through', async () => {
     const token = await signShopperToken(SECRET, 'eva');
     const web = device('web', 'synced', { syncAfterTraining: true });

@@ -202,6 +202,36 @@ describe('signed-in shoppers’ synced logs', () => {
     expect((await page(alice)).events.map((event) => event.id)).not.toContain('pos-order-77');
   });
 
+  it('removes events on every channel: later pages name them, and pushing them again adds nothing', async () => {
+    const gail = await signShopperToken(SECRET, 'gail');
+    const { version } = await receipt(
+      await post(gail, [view('g1', 'sku-1'), view('g2', 'sku-2'), view('g3', 'sku-3')]),
+    );
+    const remove = (token: string | null, ids: unknown) =>
+      fetch(`${url}/v1/shopper/removals`, authorized(token, { method: 'POST', body: JSON.stringify({ ids }) }));
+
+    const removal = await remove(gail, ['g1', 'g3', 'never-seen']);
+    expect(removal.status).toBe(200);
+    const removed = (await removal.json()) as { version: number; removed: number };
+    expect(removed.removed).toBe(3);
+    expect(removed.version).toBeGreaterThan(version);
+    // A device that read up to `version` learns of the removals; one that starts afresh sees g2 only.
+    const after = await page(gail, version);
+    expect(after.events).toEqual([]);
+    expect(after.removed?.sort()).toEqual(['g1', 'g3', 'never-seen']);
+    expect((await page(gail)).events.map((event) => event.id)).toEqual(['g2']);
+    // Another channel that still has g1, or never pulled the removal, pushes it again: nothing added.
+    expect(await receipt(await post(gail, [view('g1', 'sku-1'), view('never-seen', 'sku-9')]))).toEqual({
+      version: removed.version,
+      added: 0,
+    });
+    // Removing again changes nothing; the shopper's own token only; the body is checked.
+    expect(await (await remove(gail, ['g1'])).json()).toEqual({ version: removed.version, removed: 0 });
+    expect((await remove(null, ['g2'])).status).toBe(401);
+    await expectError(await remove(gail, []), 400, 'INVALID_REQUEST');
+    expect((await page(alice)).removed).toBeUndefined();
+  });
+
   it('forgets a shopper on DELETE, and cursors from before still see what comes after', async () => {
     const frank = await signShopperToken(SECRET, 'frank');
     const { version } = await receipt(await post(frank, [view('f1', 'sku-1')]));

@@ -19,7 +19,7 @@ import {
 } from '../consent.js';
 import { Emitter } from '../emitter.js';
 import { describeValue, OmniPersonaError, toOmniPersonaError } from '../errors.js';
-import { eventItems, type PageContext, type TrackedEvent } from '../event.js';
+import { eventItems, type ItemInput, type PageContext, type TrackedEvent } from '../event.js';
 import { itemSteps, trainingExamples } from '../features/history.js';
 import { computeProfile, profileFeatures } from '../features/profile.js';
 import type { ModelRuntime, TrainReport } from '../model/model-runtime.js';
@@ -361,6 +361,32 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     },
     train: () => train(),
     sync,
+    async forgetInterest(category) {
+      if (typeof category !== 'string' || category.trim() === '') {
+        throw new OmniPersonaError(
+          'INVALID_REQUEST',
+          `forgetInterest() takes a category name, received ${describeValue(category)}`,
+        );
+      }
+      if (!canStore()) return 0;
+      await recorder.flush();
+      const ids = (await history())
+        .filter((event) => namedItems(event).some((item) => catalog.get(item.id)?.category[0] === category))
+        .map((event) => event.id);
+      if (ids.length === 0) return 0;
+      const removed = await platform.log.remove(ids);
+      const userId = recorder.userId;
+      if (shopperSync && userId !== undefined && consentAllows(consent, 'push-personal')) {
+        await shopperSync.remove(userId, ids).catch(async (error: unknown) => {
+          report(error, 'Removing the events on the server failed; the next sync sends the removal');
+          await shopperSync.queueRemove(userId, ids);
+        });
+      }
+      emitter.emit('changed', { reason: 'forgotten' });
+      // The personal part learnt from them: retrain on what is left.
+      train(false).catch((error: unknown) => report(error, 'Training failed'));
+      return removed;
+    },
     async forget() {
       impressions.reset();
       if (retryTimer !== undefined) clearTimeout(retryTimer);
@@ -439,6 +465,11 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     });
   }
   return personalizer;
+}
+
+/** The items an event is about: those `eventItems` names, and the product a dwell was measured on. */
+function namedItems(event: TrackedEvent): ItemInput[] {
+  return event.type === 'engagement' ? (event.item ? [event.item] : []) : eventItems(event);
 }
 
 /** @throws OmniPersonaError `INVALID_OPTIONS` for anything but a consent tier. */

@@ -130,6 +130,16 @@ export interface Personalizer {
   /** Pulls a newer global model and pushes this device's update, as consent allows. */
   sync(): Promise<SyncReport>;
   /**
+   * Corrects the profile: deletes the shopper's events about items of the top-level category
+   * `category` (a view, a cart, a purchase or a rating naming one), so that it no longer shapes
+   * their profile and recommendations; the model retrains without them. Under `synced`, for a
+   * signed-in shopper, the server's log loses them too, and so do their other channels at their
+   * next sync (a removal the server cannot take now is sent at the next sync). Resolves with the
+   * number of events deleted from this device.
+   * @throws OmniPersonaError `INVALID_REQUEST` when `category` is not a non-empty string.
+   */
+  forgetInterest(category: string): Promise<number>;
+  /**
    * Deletes everything this device holds about the shopper: queued and stored events, identity,
    * personal model, and the IndexedDB database itself. The SDK keeps working, as a new shopper.
    */

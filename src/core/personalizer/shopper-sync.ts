@@ -38,6 +38,8 @@ interface ShopperSyncState {
 interface ShopperOutbox {
   /** Shoppers whose synced log the server must delete: `forget()` ran while it could not be reached. */
   forget: string[];
+  /** Events removed on this device that the server must remove from the shopper's log too. */
+  remove?: Array<{ userId: string; ids: string[] }>;
 }
 
 /** What one exchange did. */
@@ -46,6 +48,8 @@ export interface ShopperSyncReport {
   pushed: number;
   /** Events from the shopper's other channels stored on this device. */
   pulled: number;
+  /** Events deleted from this device because another channel removed them. */
+  removed: number;
   /** The shopper's log version on the server after the exchange. */
   version: number;
 }
@@ -106,7 +110,7 @@ export class ShopperSync {
     const stored = await this.#deps.kv.get<ShopperSyncState>(STATE_KEY);
     const state: ShopperSyncState =
       stored?.userId === userId ? stored : { userId, version: 0, pushedUntil: 0, recent: [] };
-    const report: ShopperSyncReport = { pushed: 0, pulled: 0, version: state.version };
+    const report: ShopperSyncReport = { pushed: 0, pulled: 0, removed: 0, version: state.version };
 
     const noted = this.#unsynced.length;
     const recent = new Set(state.recent.map(([id]) => id));
@@ -133,6 +137,7 @@ export class ShopperSync {
         const events = page.events.map((event) => fromSyncedEvent(event, userId));
         report.pulled += (await this.#deps.log.append(events)).written;
       }
+      if (page.removed && page.removed.length > 0) report.removed += await this.#deps.log.remove(page.removed);
       state.version = page.version;
       await this.#deps.kv.set(STATE_KEY, state);
       if (!page.more) break;
@@ -148,6 +153,24 @@ export class ShopperSync {
     await this.#authorized(userId, (token) => this.#deps.client.forgetShopper(token));
   }
 
+  /**
+   * Removes events from the shopper's log on the server, and so from their other channels at their
+   * next sync.
+   */
+  async remove(userId: string, ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += SHOPPER_EVENTS_PER_REQUEST) {
+      const chunk = ids.slice(start, start + SHOPPER_EVENTS_PER_REQUEST);
+      await this.#authorized(userId, (token) => this.#deps.client.removeShopperEvents(token, chunk));
+    }
+  }
+
+  /** Keeps a removal the server could not take now, for {@link drainOutbox} at the next sync. */
+  async queueRemove(userId: string, ids: readonly string[]): Promise<void> {
+    const outbox = (await this.#deps.kv.get<ShopperOutbox>(OUTBOX_KEY)) ?? { forget: [] };
+    outbox.remove = [...(outbox.remove ?? []), { userId, ids: [...ids] }];
+    await this.#deps.kv.set(OUTBOX_KEY, outbox);
+  }
+
   /** Keeps a deletion the server could not take now, for {@link drainOutbox} at the next sync. */
   async queueForget(userId: string): Promise<void> {
     const outbox = (await this.#deps.kv.get<ShopperOutbox>(OUTBOX_KEY)) ?? { forget: [] };
@@ -161,18 +184,28 @@ export class ShopperSync {
    */
   async drainOutbox(report: (error: unknown) => void): Promise<void> {
     const outbox = await this.#deps.kv.get<ShopperOutbox>(OUTBOX_KEY);
-    if (!outbox || outbox.forget.length === 0) return;
-    const left: string[] = [];
+    if (!outbox || (outbox.forget.length === 0 && !outbox.remove?.length)) return;
+    const left: ShopperOutbox = { forget: [], remove: [] };
     for (const userId of outbox.forget) {
       try {
         await this.forget(userId);
       } catch (error) {
-        left.push(userId);
+        left.forget.push(userId);
         report(error);
       }
     }
-    if (left.length === 0) await this.#deps.kv.delete(OUTBOX_KEY);
-    else await this.#deps.kv.set(OUTBOX_KEY, { forget: left });
+    for (const removal of outbox.remove ?? []) {
+      // A shopper forgotten since has no log left to remove from.
+      if (outbox.forget.includes(removal.userId)) continue;
+      try {
+        await this.remove(removal.userId, removal.ids);
+      } catch (error) {
+        left.remove?.push(removal);
+        report(error);
+      }
+    }
+    if (left.forget.length === 0 && left.remove?.length === 0) await this.#deps.kv.delete(OUTBOX_KEY);
+    else await this.#deps.kv.set(OUTBOX_KEY, left);
   }
 
   /**

@@ -28,6 +28,11 @@ export const ROUTES = {
   /** `DELETE` (shopper token): forgets everything the server keeps about the shopper. */
   shopper: '/v1/shopper',
   /**
+   * `POST` (shopper token, `ShopperRemovalsBody`): removes events from the shopper's log on every
+   * channel (a profile correction); devices read the removals with the log's pages.
+   */
+  shopperRemovals: '/v1/shopper/removals',
+  /**
    * `POST` (operator token): events from a channel without the SDK (an in-store POS, a call centre),
    * for the shopper `:userId`; they reach the shopper's devices at their next sync.
    */
@@ -211,9 +216,33 @@ export const ShopperEventsReceiptSchema = v.object({
   added: v.pipe(v.number(), v.integer(), v.minValue(0)),
 }) satisfies v.GenericSchema<unknown, ShopperEventsReceipt>;
 
+/** The body of `POST /v1/shopper/removals`: ids of events to remove from the shopper's log. */
+export const ShopperRemovalsBodySchema = v.object({
+  ids: v.pipe(v.array(EventId), v.minLength(1), v.maxLength(SHOPPER_EVENTS_PER_REQUEST)),
+});
+export type ShopperRemovalsBody = v.InferOutput<typeof ShopperRemovalsBodySchema>;
+
+/** What `POST /v1/shopper/removals` answers. */
+export interface ShopperRemovalsReceipt {
+  /** The shopper's log version after the write. */
+  version: number;
+  /** Ids newly removed; the others were removed already. */
+  removed: number;
+}
+
+export const ShopperRemovalsReceiptSchema = v.object({
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  removed: v.pipe(v.number(), v.integer(), v.minValue(0)),
+}) satisfies v.GenericSchema<unknown, ShopperRemovalsReceipt>;
+
 /** What `GET /v1/shopper/events?after=N` answers: the events stored after version N, oldest first. */
 export interface ShopperEventsPage {
   events: SyncedEvent[];
+  /**
+   * Ids of events removed after version N (`POST /v1/shopper/removals`): a device deletes them
+   * from its own log. A removed id is never added again.
+   */
+  removed?: string[];
   /** The version to ask `after` next time. */
   version: number;
   /** True when more events follow: ask again with `after=version`. */
@@ -222,6 +251,7 @@ export interface ShopperEventsPage {
 
 export const ShopperEventsPageSchema = v.object({
   events: v.pipe(v.array(SyncedEventSchema), v.maxLength(SHOPPER_EVENTS_PER_REQUEST)),
+  removed: v.optional(v.pipe(v.array(EventId), v.maxLength(SHOPPER_EVENTS_PER_REQUEST))),
   version: v.pipe(v.number(), v.integer(), v.minValue(0)),
   more: v.boolean(),
 }) satisfies v.GenericSchema<unknown, ShopperEventsPage>;

@@ -13,6 +13,8 @@ import {
   ShopperEventsPageSchema,
   type ShopperEventsReceipt,
   ShopperEventsReceiptSchema,
+  type ShopperRemovalsReceipt,
+  ShopperRemovalsReceiptSchema,
   type SyncedEvent,
   UPDATE_METADATA,
   type UpdateReceipt,
@@ -106,6 +108,17 @@ export class SyncClient {
   }
 
   /** Deletes the signed-in shopper's synced log on the server. */
+  /** Removes events from the signed-in shopper's log on every channel (at most `SHOPPER_EVENTS_PER_REQUEST`). */
+  async removeShopperEvents(token: string, ids: readonly string[]): Promise<ShopperRemovalsReceipt> {
+    const response = await this.#send({
+      method: 'POST',
+      path: ROUTES.shopperRemovals,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    });
+    return parseJson(response, ShopperRemovalsReceiptSchema, 'removal receipt');
+  }
+
   async forgetShopper(token: string): Promise<void> {
     await this.#send({ method: 'DELETE', path: ROUTES.shopper, headers: { authorization: `Bearer ${token}` } });
   }

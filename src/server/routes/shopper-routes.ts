@@ -2,7 +2,7 @@ import { vValidator } from '@hono/valibot-validator';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { CHANNEL_PATTERN } from '../../core/event.js';
-import { ROUTES, ShopperEventsBodySchema } from '../../core/sync/protocol.js';
+import { ROUTES, ShopperEventsBodySchema, ShopperRemovalsBodySchema } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
 import { bodyLimit } from '../body-limit.js';
 import { errorResponse } from '../error-response.js';
@@ -53,6 +53,13 @@ export function shopperRoutes(
       bodyLimit(MAX_EVENTS_BYTES),
       vValidator('json', ShopperEventsBodySchema, invalid('body')),
       async (c) => c.json(await log.add(c.get('userId'), c.req.valid('json').events)),
+    )
+    .post(
+      ROUTES.shopperRemovals,
+      shopper,
+      bodyLimit(MAX_EVENTS_BYTES),
+      vValidator('json', ShopperRemovalsBodySchema, invalid('body')),
+      async (c) => c.json(await log.remove(c.get('userId'), c.req.valid('json').ids)),
     )
     .delete(ROUTES.shopper, shopper, async (c) => {
       await log.forget(c.get('userId'));

@@ -90,6 +90,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'ALTER TABLE omnipersona_model_versions ALTER COLUMN weights SET STORAGE EXTERNAL',
     'ALTER TABLE omnipersona_server_optimizer ALTER COLUMN moments SET STORAGE EXTERNAL',
   ],
+  [
+    // A removed event keeps its row, emptied, as a tombstone: pushing its id again adds nothing,
+    // and devices that read the log after its version learn to delete it.
+    'ALTER TABLE omnipersona_shopper_events ADD COLUMN removed boolean NOT NULL DEFAULT false',
+  ],
 ];
 
 /**

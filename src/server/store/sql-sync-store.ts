@@ -1,8 +1,13 @@
 import { OmniPersonaError } from '../../core/errors.js';
-import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
+import type {
+  ShopperEventsPage,
+  ShopperEventsReceipt,
+  ShopperRemovalsReceipt,
+  SyncedEvent,
+} from '../../core/sync/protocol.js';
 import { migrate, WRITE_LOCK_SQL } from './migrations.js';
 import { RoundWriter, refusal } from './round-writer.js';
-import type { SqlClient } from './sql-client.js';
+import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { insertCatalog, insertModel, loadWeights, readCatalog, readModel, stored } from './sql-rows.js';
 import type {
   CatalogRecord,
@@ -139,15 +144,7 @@ export class SqlSyncStore implements SyncStore {
 
   appendShopperEvents(userId: string, events: readonly SyncedEvent[], keep: number): Promise<ShopperEventsReceipt> {
     return this.#sql.transaction(async (tx) => {
-      // The shopper's row lock, not the store's write lock: shoppers never wait on a model round.
-      await tx.query('INSERT INTO omnipersona_shoppers (user_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING', [
-        userId,
-      ]);
-      const [row] = await tx.query<{ version: number }>(
-        'SELECT version FROM omnipersona_shoppers WHERE user_id = $1 FOR UPDATE',
-        [userId],
-      );
-      const current = row?.version ?? 0;
+      const current = await lockShopper(tx, userId);
       if (events.length === 0) return { version: current, added: 0 };
       const [sequence] = await tx.query<{ next: number }>(
         "SELECT nextval('omnipersona_shopper_versions')::integer AS next",
@@ -173,14 +170,39 @@ export class SqlSyncStore implements SyncStore {
     });
   }
 
+  removeShopperEvents(userId: string, ids: readonly string[]): Promise<ShopperRemovalsReceipt> {
+    return this.#sql.transaction(async (tx) => {
+      const current = await lockShopper(tx, userId);
+      const [sequence] = await tx.query<{ next: number }>(
+        "SELECT nextval('omnipersona_shopper_versions')::integer AS next",
+      );
+      const next = sequence?.next ?? current + 1;
+      const removed = await tx.query<{ id: string }>(
+        `INSERT INTO omnipersona_shopper_events (user_id, id, version, time, event, removed)
+         SELECT $1, id, $2, $4, jsonb_build_object('id', id), true FROM unnest($3::text[]) AS id
+         ON CONFLICT (user_id, id) DO UPDATE
+           SET removed = true, version = excluded.version, event = excluded.event
+           WHERE NOT omnipersona_shopper_events.removed
+         RETURNING id`,
+        [userId, next, [...new Set(ids)], Date.now()],
+      );
+      if (removed.length === 0) return { version: current, removed: 0 };
+      await tx.query('UPDATE omnipersona_shoppers SET version = $2, updated_at = now() WHERE user_id = $1', [
+        userId,
+        next,
+      ]);
+      return { version: next, removed: removed.length };
+    });
+  }
+
   async shopperEvents(userId: string, after: number, limit: number): Promise<ShopperEventsPage> {
     // The version first: a write that commits between the two reads is read again next time, never missed.
     const [shopper] = await this.#sql.query<{ version: number }>(
       'SELECT version FROM omnipersona_shoppers WHERE user_id = $1',
       [userId],
     );
-    const rows = await this.#sql.query<{ version: number; event: SyncedEvent }>(
-      `SELECT version, event FROM omnipersona_shopper_events WHERE user_id = $1 AND version > $2
+    const rows = await this.#sql.query<{ version: number; event: SyncedEvent; removed: boolean }>(
+      `SELECT version, event, removed FROM omnipersona_shopper_events WHERE user_id = $1 AND version > $2
        ORDER BY version, time, id LIMIT $3`,
       [userId, after, limit + 1],
     );
@@ -193,8 +215,10 @@ export class SqlSyncStore implements SyncStore {
       if (rows.length === 0) throw new OmniPersonaError('INTERNAL', `Shopper log version ${cut} exceeds a page`);
     }
     const last = rows.at(-1)?.version ?? after;
+    const removed = rows.filter((row) => row.removed).map((row) => row.event.id);
     return {
-      events: rows.map((row) => row.event),
+      events: rows.filter((row) => !row.removed).map((row) => row.event),
+      ...(removed.length > 0 ? { removed } : {}),
       version: more ? last : Math.max(last, shopper?.version ?? 0, after),
       more,
     };
@@ -210,6 +234,19 @@ export class SqlSyncStore implements SyncStore {
   close(): Promise<void> {
     return this.#sql.close();
   }
+}
+
+/**
+ * Takes the shopper's row lock (creating the row), not the store's write lock: shoppers never wait
+ * on a model round. Returns the shopper's log version.
+ */
+async function lockShopper(tx: SqlQueryable, userId: string): Promise<number> {
+  await tx.query('INSERT INTO omnipersona_shoppers (user_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING', [userId]);
+  const [row] = await tx.query<{ version: number }>(
+    'SELECT version FROM omnipersona_shoppers WHERE user_id = $1 FOR UPDATE',
+    [userId],
+  );
+  return row?.version ?? 0;
 }
 
 /** Model records kept in memory, by version. */

@@ -1,7 +1,12 @@
 import type { CatalogItem } from '../../core/catalog.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
-import type { ShopperEventsPage, ShopperEventsReceipt, SyncedEvent } from '../../core/sync/protocol.js';
+import type {
+  ShopperEventsPage,
+  ShopperEventsReceipt,
+  ShopperRemovalsReceipt,
+  SyncedEvent,
+} from '../../core/sync/protocol.js';
 import type { WireDtype } from '../../core/sync/tensor-codec.js';
 import type { DeltaAverage, WeightedDelta } from '../federated-average.js';
 import type { ServerAdamState } from '../server-optimizer.js';
@@ -150,6 +155,12 @@ export interface SyncStore {
    * and only whole versions (a write never holds more than `limit`).
    */
   shopperEvents(userId: string, after: number, limit: number): Promise<ShopperEventsPage>;
+  /**
+   * Removes events from the shopper's log under the next version, keeping each id as a removal
+   * (so that a channel that pushes it again adds nothing, and `shopperEvents` reports it); ids the
+   * log never had are kept as removals too.
+   */
+  removeShopperEvents(userId: string, ids: readonly string[]): Promise<ShopperRemovalsReceipt>;
   /** Deletes everything kept about the shopper; false when there was nothing. */
   forgetShopper(userId: string): Promise<boolean>;
   close(): Promise<void>;
