@@ -2,7 +2,7 @@
 // recommendations with `recommend()`, instead of the script tag's widgets.
 import { createPersonalizer } from 'omnipersona';
 import { startPanel } from '../shared/panel.js';
-import { catalogIndex, el, productCard } from '../shared/shop.js';
+import { catalogIndex, el, itemInput, productCard, shopperAccount } from '../shared/shop.js';
 
 const CHANNEL = 'app';
 const op = createPersonalizer({
@@ -101,17 +101,6 @@ function product(id) {
   ];
 }
 
-function itemInput(item) {
-  return {
-    id: item.id,
-    name: item.name,
-    category: item.category,
-    brand: item.brand,
-    price: item.price,
-    image: item.image,
-  };
-}
-
 function route() {
   const hash = location.hash;
   const match = /^#\/p\/(.+)$/u.exec(hash) ?? /^#\/browse(?:\/(.+))?$/u.exec(hash);
@@ -126,27 +115,6 @@ function route() {
 window.addEventListener('hashchange', route);
 route();
 
-const userKey = `omnipersona-demo-user:${CHANNEL}`;
-async function signIn(userId) {
-  if (userId === undefined) {
-    localStorage.removeItem(userKey);
-    await op.identify(undefined);
-    return;
-  }
-  const response = await fetch('/demo/sign-in', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId }),
-  });
-  const { token } = await response.json();
-  localStorage.setItem(userKey, userId);
-  await op.identify(userId, { token });
-}
-const signedIn = localStorage.getItem(userKey);
-if (signedIn) await signIn(signedIn);
-startPanel(document.getElementById('panel'), {
-  op,
-  channel: CHANNEL,
-  signIn,
-  userId: () => localStorage.getItem(userKey) ?? undefined,
-});
+const account = shopperAccount(CHANNEL, (userId, options) => op.identify(userId, options));
+await account.resume();
+startPanel(document.getElementById('panel'), { op, channel: CHANNEL, ...account });

@@ -2,10 +2,11 @@
 // Builds the demo shop's catalog, demo/data/catalog.json: a few hundred products across departments,
 // named, branded and priced from the tables below with a seeded generator, so that every run writes
 // the same file. `complements` lists, per subcategory, what shoppers buy with it: the shopper
-// simulation (build-model.mjs) follows it, and so the model learns "bought together".
+// simulation (build-model.mjs) follows it, and so the model learns "bought together". Draws from the
+// SDK's own seeded generator, in the built package (`npm run build` first).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { seededRandom } from './seeded-random.mjs';
+import { seededRandom } from '../../dist/npm/core/random.js';
 
 /** Departments: their brands, and per subcategory the product nouns, a price range and complements. */
 export const DEPARTMENTS = [

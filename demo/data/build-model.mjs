@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../../dist/npm/core/random.js';
 import { complements, DEPARTMENTS } from './build-catalog.mjs';
-import { seededRandom } from './seeded-random.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const npm = join(here, '..', '..', 'dist', 'npm');

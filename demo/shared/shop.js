@@ -27,6 +27,12 @@ export function el(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** What the SDK is told about a product: its catalog entry's fields that describe it. */
+export function itemInput(item) {
+  const { id, name, category, brand, price, url, image } = item;
+  return { id, name, category, brand, price, url, image };
+}
+
 /** A product card that links to its page; `data-omnipersona-card` lets the SDK see the click. */
 export function productCard(item, href = `#/p/${item.id}`) {
   return el(
@@ -37,6 +43,39 @@ export function productCard(item, href = `#/p/${item.id}`) {
     el('span', { class: 'meta' }, `${item.brand} · ${money(item.price)}`),
     ...(item.inStock ? [] : [el('span', { class: 'reason' }, 'Out of stock')]),
   );
+}
+
+/**
+ * The channel's shopper account: `signIn(userId)` asks the shop's backend (the demo server) for a
+ * shopper token and passes both to `identify` (the SDK keeps the token in memory); `signIn(undefined)`
+ * signs out. The signed-in id is remembered per channel, and signed in again by `resume()`.
+ */
+export function shopperAccount(channel, identify) {
+  const key = `omnipersona-demo-user:${channel}`;
+  async function signIn(userId) {
+    if (userId === undefined) {
+      localStorage.removeItem(key);
+      await identify(undefined);
+      return;
+    }
+    const response = await fetch('/demo/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
+    const { token } = await response.json();
+    localStorage.setItem(key, userId);
+    await identify(userId, { token });
+  }
+  const userId = () => localStorage.getItem(key) ?? undefined;
+  return {
+    signIn,
+    userId,
+    async resume() {
+      const remembered = userId();
+      if (remembered) await signIn(remembered);
+    },
+  };
 }
 
 /** A cart in `localStorage`, one per channel. */

@@ -2,7 +2,7 @@
 // (`data-omnipersona-*`) and the `omnipersona(...)` calls, as a shop using the script tag.
 
 import { startPanel } from '../shared/panel.js';
-import { cartStore, catalogIndex, el, money, productCard } from '../shared/shop.js';
+import { cartStore, catalogIndex, el, itemInput, money, productCard, shopperAccount } from '../shared/shop.js';
 
 const CHANNEL = 'web';
 const { items, byId, departments } = await catalogIndex();
@@ -245,49 +245,15 @@ function thanks(orderId) {
   ];
 }
 
-function itemInput(item) {
-  return {
-    id: item.id,
-    name: item.name,
-    category: item.category,
-    brand: item.brand,
-    price: item.price,
-    url: item.url,
-    image: item.image,
-  };
-}
-
 window.addEventListener('hashchange', route);
 route();
 
-// Sign-in: the shop's backend (the demo server) signs a shopper token; the SDK keeps it in memory.
-const userKey = `omnipersona-demo-user:${CHANNEL}`;
-async function signIn(userId) {
-  if (userId === undefined) {
-    localStorage.removeItem(userKey);
-    omnipersona('identify', undefined);
-    return;
-  }
-  const response = await fetch('/demo/sign-in', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId }),
-  });
-  const { token } = await response.json();
-  localStorage.setItem(userKey, userId);
-  // The call form works before the SDK has loaded too: the stub queues it.
-  omnipersona('identify', userId, { token });
-}
-const signedIn = localStorage.getItem(userKey);
-if (signedIn) await signIn(signedIn);
+// The call form works before the SDK has loaded too: the stub queues it.
+const account = shopperAccount(CHANNEL, (...args) => omnipersona('identify', ...args));
+await account.resume();
 
 // The panel needs the SDK's methods, which arrive with it: wait for the first status.
 omnipersona('status');
 const ready = () => typeof window.omnipersona.status === 'function';
 while (!ready()) await new Promise((resolve) => setTimeout(resolve, 100));
-startPanel(document.getElementById('panel'), {
-  op: window.omnipersona,
-  channel: CHANNEL,
-  signIn,
-  userId: () => localStorage.getItem(userKey) ?? undefined,
-});
+startPanel(document.getElementById('panel'), { op: window.omnipersona, channel: CHANNEL, ...account });
