@@ -161,7 +161,7 @@ function search(query) {
     const text = `${item.name} ${item.brand} ${item.category.join(' ')}`.toLowerCase();
     return words.every((word) => text.includes(word));
   });
-  if (words.length > 0) omnipersona('track', { type: 'search', query, resultCount: found.length });
+  // The SDK records the search itself, from the search form.
   return [
     el('h1', {}, `${found.length} results for “${query}”`),
     el('ul', { class: 'grid' }, ...found.slice(0, 48).map((item) => el('li', {}, productCard(item)))),

@@ -140,6 +140,21 @@ test('one shopper across web, app and till: the channels agree, the panels are r
       timeout: 10_000,
     });
 
+    // Search, cart and checkout on the web shop: the order is a purchase on the device.
+    await web.ui.locator('input[type="search"]').fill('socks');
+    await web.ui.locator('input[type="search"]').press('Enter');
+    await expect(web.ui.locator('main h1')).toContainText('results for “socks”');
+    expect(await web.ui.locator('main ul.grid a.card').count()).toBeGreaterThan(0);
+    await web.ui.locator('a.cart-link').click();
+    await web.ui.getByRole('link', { name: 'Checkout' }).click();
+    await web.ui.locator('input[name="name"]').fill('Ana');
+    await web.ui.locator('input[name="address"]').fill('1 Main Street');
+    await web.ui.getByRole('button', { name: /Place order/ }).click();
+    await expect(web.ui.locator('main h1')).toHaveText('Thank you!');
+    await web.frame.evaluate(() => window.omnipersona?.flush?.());
+    expect((await profile(web)).counts.purchase).toBe(2);
+    expect((await profile(web)).counts.search).toBe(1);
+
     for (const [name, path] of [
       ['web', '/store/#/'],
       ['app', '/app/#/'],
