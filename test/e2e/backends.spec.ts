@@ -46,14 +46,16 @@ async function viewAndTrain(page: Page, url: string, products: CatalogEntry[], p
   // loaded machine idles between clicks) and then see fewer examples, with too few events left for
   // another run: train on every view then, as a shop calling train() would. While waiting, the
   // page's problems are what the poll shows, so a timeout says why.
-  const describe = async () => {
+  const trainingState = async () => {
     const report = await lastTraining();
     if (report && report.examples >= products.length - 1) return 'trained on every view';
     return `${report ? `trained on ${report.examples} examples` : 'not trained'}; page problems: ${problems.all.join('\n')}`;
   };
-  await expect.poll(async () => (await lastTraining()) !== undefined || describe(), { timeout: 60_000 }).toBe(true);
-  if ((await describe()) !== 'trained on every view') await page.evaluate(() => window.omnipersona?.train?.());
-  await expect.poll(describe, { timeout: 60_000 }).toBe('trained on every view');
+  await expect
+    .poll(async () => (await lastTraining()) !== undefined || trainingState(), { timeout: 60_000 })
+    .toBe(true);
+  if ((await trainingState()) !== 'trained on every view') await page.evaluate(() => window.omnipersona?.train?.());
+  await expect.poll(trainingState, { timeout: 60_000 }).toBe('trained on every view');
   const report = await lastTraining();
   const status = await page.evaluate(() => window.omnipersona?.status?.());
   return { report, status };
