@@ -1,6 +1,6 @@
 import { OmniPersonaError } from '../../core/errors.js';
 import { type ModelConfig, modelSpec } from '../../core/model/model-spec.js';
-import type { WeightSet } from '../../core/model/weights.js';
+import { tensorSize, type WeightSet } from '../../core/model/weights.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import { DeltaAverage } from '../federated-average.js';
 import type { SqlQueryable } from './sql-client.js';
@@ -96,8 +96,8 @@ export class RoundWriter {
     const waiting = this.#waiting.splice(0);
     if (!current || waiting.length === 0) return;
     const round = current.version;
-    const like = zeroWeights(current.config);
-    const sumBytes = Object.values(like).reduce((bytes, tensor) => bytes + 4 * tensor.data.length, 0);
+    // A float32 sum of the whole model, sized from the shapes alone.
+    const sumBytes = modelSpec(current.config).reduce((bytes, spec) => bytes + 4 * tensorSize(spec.shape), 0);
     const encoded = waiting.map(
       ({ update }) => update.encoded ?? encodeTensors(update.delta, {}, update.storeAs ?? 'F32'),
     );
@@ -114,7 +114,7 @@ export class RoundWriter {
       );
       return;
     }
-    const average = new DeltaAverage(like);
+    const average = new DeltaAverage(zeroWeights(current.config));
     average.addAll(waiting.map(({ update, policy }) => policy.contribution(update)));
     await this.#tx.query(
       'INSERT INTO omnipersona_round_sums (round_version, updates, weight, payload) VALUES ($1, $2, $3, $4)',
@@ -185,7 +185,7 @@ function zeroWeights(config: ModelConfig): WeightSet {
   return Object.fromEntries(
     modelSpec(config).map((spec) => [
       spec.name,
-      { shape: [...spec.shape], data: new Float32Array(spec.shape.reduce((size, n) => size * n, 1)) },
+      { shape: [...spec.shape], data: new Float32Array(tensorSize(spec.shape)) },
     ]),
   );
 }
