@@ -26,6 +26,8 @@ export interface EvalArgs {
   contrastiveTemperature?: number;
   /** What that term pairs each history with, instead of the preset's ('augmented' when neither sets it). */
   contrastivePositive?: 'augmented' | 'sameNextItem';
+  /** The centralized model ends with this exponential moving average of its weights (`averageDecay`); 0: the last step's. */
+  averageDecay?: number;
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Federated clients send rank-n factors in int8 as devices do (`core/sync/low-rank.ts`); 0: dense float32. */
@@ -73,6 +75,9 @@ Options:
                        What each history is pulled toward: same-next-item (another history whose
                        next item is the same, DuoRec's supervised positive; the preset's) or
                        augmented (itself, read again with its own step dropout and dropout)
+  --average-decay <β>  The centralized model ends with an exponential moving average of its
+                       weights after each step, of decay β (0.999: about the last 1,000 steps),
+                       instead of the preset's (0: the last step's weights)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
                        rounded stochastically (0: dense float32, the default)
@@ -130,6 +135,9 @@ const FlagsSchema = v.object({
       v.transform((which) => (which === 'same-next-item' ? 'sameNextItem' : which)),
     ),
   ),
+  'average-decay': v.optional(
+    v.pipe(Decimal, v.minValue(0, 'Expected a decay of at least 0'), v.ltValue(1, 'Expected a decay below 1')),
+  ),
   rounds: v.optional(Count),
   'update-rank': v.optional(v.pipe(Count, v.maxValue(16, 'Expected a rank of at most 16'))),
   personalize: v.optional(Count),
@@ -163,6 +171,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'contrastive-weight': { type: 'string' },
         'contrastive-temperature': { type: 'string' },
         'contrastive-positive': { type: 'string' },
+        'average-decay': { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
         personalize: { type: 'string' },
@@ -187,6 +196,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'contrastive-weight': contrastiveWeight,
     'contrastive-temperature': contrastiveTemperature,
     'contrastive-positive': contrastivePositive,
+    'average-decay': averageDecay,
     rounds,
     'update-rank': updateRank,
     personalize,
@@ -203,6 +213,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     contrastiveWeight,
     contrastiveTemperature,
     contrastivePositive,
+    averageDecay,
     rounds,
     updateRank,
     personalize,

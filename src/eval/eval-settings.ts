@@ -24,6 +24,8 @@ export interface EvalSettings {
      * `contrastiveTemperature` and `contrastivePositive`); none when omitted.
      */
     contrastive?: { weight: number; temperature: number; positive?: 'augmented' | 'sameNextItem' };
+    /** The model ends with an exponential moving average of its weights of this decay (`averageDecay`); the last step's when omitted. */
+    averageDecay?: number;
   };
   federated: {
     rounds: number;

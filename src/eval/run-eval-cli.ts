@@ -99,6 +99,11 @@ function contrastive(
   return { contrastive: { weight, temperature, ...(positive === undefined ? {} : { positive }) } };
 }
 
+/** The centralized weight average of decay `decay`; none for 0 or undefined. */
+function averaging(decay: number | undefined): Pick<EvalSettings['centralized'], 'averageDecay'> {
+  return decay ? { averageDecay: decay } : {};
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const preset = args.quick ? presets.quick : presets.full;
@@ -109,6 +114,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       epochs: args.epochs ?? preset.centralized.epochs,
       learningRate: args.learningRate ?? preset.centralized.learningRate,
       ...contrastive(args, preset.centralized.contrastive),
+      ...averaging(args.averageDecay ?? preset.centralized.averageDecay),
     },
     federated: {
       ...preset.federated,

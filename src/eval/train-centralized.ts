@@ -26,7 +26,8 @@ export async function trainCentralized(
         (settings.contrastive === undefined
           ? ''
           : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}` +
-            (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')),
+            (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')) +
+        (settings.averageDecay === undefined ? '' : `, weights averaged with decay ${settings.averageDecay}`),
     );
     const result = await trainModel(
       model,
@@ -45,6 +46,7 @@ export async function trainCentralized(
               contrastiveTemperature: settings.contrastive.temperature,
               contrastivePositive: settings.contrastive.positive ?? 'augmented',
             }),
+        ...(settings.averageDecay === undefined ? {} : { averageDecay: settings.averageDecay }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,

@@ -167,6 +167,17 @@ export class RecommenderModel {
     }
   }
 
+  /**
+   * Moves each tensor in `average` toward the current weights, `a ← decay · a + (1 − decay) · w`,
+   * replacing (and disposing) the tensors it held.
+   */
+  moveAverage(average: Partial<Record<TensorKey, tf.Tensor>>, decay: number): void {
+    for (const [key, value] of Object.entries(average) as Array<[TensorKey, tf.Tensor]>) {
+      average[key] = tf.tidy(() => tf.add(tf.mul(value, decay), tf.mul(this.#variables[key], 1 - decay)));
+      value.dispose();
+    }
+  }
+
   /** One score per item row. */
   score(history: HistoryInput): Promise<Float32Array> {
     return this.scoreMany([history]);

@@ -29,6 +29,12 @@ export interface TrainModelOptions extends TrainOptions {
   finalLearningRate?: number;
   /** Called after each full pass with its number (from 1) and the mean loss of its steps. */
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * Polyak averaging: when set, the model ends with an exponential moving average of its weights
+   * after each step, `a ← decay · a + (1 − decay) · w`, instead of the last step's weights; a decay
+   * of 1 − 1/n averages over about the last n steps. Off when omitted.
+   */
+  averageDecay?: number;
 }
 
 /** Examples per optimizer step. */
@@ -58,7 +64,7 @@ export async function trainModel(
   options: TrainModelOptions = {},
   seed = 1,
 ): Promise<TrainResult> {
-  const { finalLearningRate, onEpoch } = options;
+  const { finalLearningRate, onEpoch, averageDecay } = options;
   const {
     epochs,
     learningRate,
@@ -91,6 +97,9 @@ export async function trainModel(
       `contrastiveTemperature should be a positive finite number, received ${contrastiveTemperature}`,
     );
   }
+  if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `averageDecay should be in [0, 1), received ${averageDecay}`);
+  }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
   if (examples.length === 0) return result;
@@ -103,6 +112,7 @@ export async function trainModel(
   // The weights this call starts from (the global model, on a device) are what a fine-tune stays near.
   const anchor = stayNear > 0 ? { tensors: model.snapshot(), strength: stayNear } : undefined;
   const start = holdBack ? model.snapshot('all') : undefined;
+  const average = averageDecay === undefined ? undefined : model.snapshot('all');
   const sameNextItem = contrastiveWeight > 0 && contrastivePositive === 'sameNextItem' ? byTarget(examples) : undefined;
   const stepsPerEpoch = Math.ceil(examples.length / BATCH_SIZE);
   const decayPerStep =
@@ -142,9 +152,11 @@ export async function trainModel(
           loss.dispose();
         }
         result.steps++;
+        if (average) model.moveAverage(average, averageDecay as number);
       }
       onEpoch?.(epoch + 1, epochLoss / stepsPerEpoch);
     }
+    if (average) model.keepShare(average, 0);
     if (start) model.keepShare(start, keepShare);
     // The step's own loss is from before its update: measure the last batch after it.
     result.loss = await model.loss(last);
@@ -153,6 +165,7 @@ export async function trainModel(
     optimizer.dispose();
     if (anchor) tf.dispose(Object.values(anchor.tensors));
     if (start) tf.dispose(Object.values(start));
+    if (average) tf.dispose(Object.values(average));
   }
 }
 

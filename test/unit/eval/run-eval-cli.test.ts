@@ -276,6 +276,22 @@ describe('npm run eval', () => {
     expect(losses(supervised)).not.toEqual(losses(contrastive));
   }, 60_000);
 
+  it('--average-decay ends centralized training with the moving average of the weights', async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '2', '--json', 'plain.json'];
+    const plain = capture(dir);
+    const averaged = capture(dir);
+    expect(await runEvalCli(argv, plain, { full: tiny, quick: tiny })).toBe(0);
+    const flags = ['--average-decay', '0.9', '--json', 'averaged.json'];
+    expect(await runEvalCli([...argv, ...flags], averaged, { full: tiny, quick: tiny })).toBe(0);
+    expect(plain.err.join('\n')).not.toMatch(/averaged/u);
+    expect(averaged.err.join('\n')).toMatch(/centralized: .*, weights averaged with decay 0\.9/u);
+    // The steps are the same; the model ranked is not.
+    const losses = (io: { err: string[] }) => io.err.filter((line) => /epoch \d+, mean loss/u.test(line));
+    expect(losses(averaged)).toEqual(losses(plain));
+    const scores = async (file: string) => JSON.parse(await readFile(join(dir, file), 'utf8')).results[0];
+    expect(await scores('averaged.json')).not.toEqual(await scores('plain.json'));
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
@@ -287,6 +303,7 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--contrastive-temperature', '0'], /Invalid option --contrastive-temperature/u],
     [['--data', 'tiny.txt', '--contrastive-weight', '-1'], /contrastive-weight|Option/u],
     [['--data', 'tiny.txt', '--contrastive-positive', 'other'], /Expected augmented or same-next-item/u],
+    [['--data', 'tiny.txt', '--average-decay', '1'], /Invalid option --average-decay: Expected a decay below 1/u],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);

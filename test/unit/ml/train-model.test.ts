@@ -74,6 +74,30 @@ test('a larger Adam ε keeps a fine-tune off the items the full softmax touches 
   expect(damped[5]).toBeGreaterThan(untouched(damped) * 10);
 });
 
+test('averageDecay ends with the moving average of the weights after each step', async () => {
+  const options = { learningRate: 0.05, dropout: 0 };
+  const first = initialWeights(config, 5);
+  const afterOne = await trained({ ...options, epochs: 1 });
+  const afterTwo = await trained({ ...options, epochs: 2 });
+  const decay = 0.75;
+  const averaged = await trained({ ...options, epochs: 2, averageDecay: decay });
+  // a₀ = w₀, a₁ = β·a₀ + (1 − β)·w₁, a₂ = β·a₁ + (1 − β)·w₂
+  for (const [name, tensor] of Object.entries(first)) {
+    const one = afterOne[name]?.data as Float32Array;
+    const two = afterTwo[name]?.data as Float32Array;
+    const expected = Array.from(
+      tensor.data,
+      (value, i) => decay * decay * value + decay * (1 - decay) * (one[i] as number) + (1 - decay) * (two[i] as number),
+    );
+    Array.from(averaged[name]?.data ?? [], (value, i) => expect(value).toBeCloseTo(expected[i] as number, 6));
+  }
+  expect(averaged.item_embedding?.data).not.toEqual(afterTwo.item_embedding?.data);
+  expect((await trained({ ...options, epochs: 2, averageDecay: 0 })).item_embedding?.data).toEqual(
+    afterTwo.item_embedding?.data,
+  );
+  await expect(trained({ ...options, averageDecay: 1 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+});
+
 test('keepShare leaves the weights that share of the way from the start to where the steps took them', async () => {
   // A model that has learnt the examples already, as a global model has learnt what shoppers do.
   const start = await trained({ epochs: 40, learningRate: 0.05 });
