@@ -4,8 +4,9 @@
 // names a server), and the time from one channel's sync to the same recommendations on a second.
 // Measures the built npm package in dist/npm (`npm run build`), in Node.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -50,7 +51,13 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
   const throughput = [];
   const postgres = process.env.OMNIPERSONA_TEST_POSTGRES_URL;
   for (const roundSize of THROUGHPUT.roundSizes) {
-    throughput.push(await measureThroughput('embedded (PGlite)', { dataDir: 'memory://' }, roundSize));
+    // In a folder, as the embedded store is deployed (its default is ./.omnipersona).
+    const dataDir = mkdtempSync(join(tmpdir(), 'omnipersona-bench-'));
+    try {
+      throughput.push(await measureThroughput('embedded (PGlite)', { dataDir }, roundSize));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
     if (postgres) {
       throughput.push(
         await withDatabase(postgres, (database) => measureThroughput('PostgreSQL', { database }, roundSize)),
@@ -68,6 +75,7 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
       accepted: row.updates,
       'refused as stale': row.refusedStale,
       'accepted per second': row.perSecond.toFixed(0),
+      'server CPU per update (ms)': row.serverCpuMs.toFixed(2),
       'rounds aggregated': row.rounds,
     })),
   );
@@ -177,6 +185,7 @@ async function measureThroughput(store, storage, roundSize) {
     const seconds = (performance.now() - started) / 1000;
     agent.destroy();
     const last = await (await fetch(`${url}/v1/model`)).json();
+    const { cpuSeconds } = await server.stop();
     return {
       store,
       roundSize,
@@ -186,6 +195,8 @@ async function measureThroughput(store, storage, roundSize) {
       seconds,
       perSecond: accepted / seconds,
       rounds: last.version - 1,
+      // Every thread of the server process, workers included, from listening to shutdown.
+      serverCpuMs: (1000 * cpuSeconds) / accepted,
     };
   } finally {
     await server.stop();
@@ -213,26 +224,42 @@ function post(url, body, agent) {
   });
 }
 
-/** `bench/sync-server-process.mjs` in a child process: the server as deployed, apart from the load. */
+/**
+ * `bench/sync-server-process.mjs` in a child process: the server as deployed, apart from the load.
+ * `stop` resolves to the CPU time the server used while listening (the first call's answer, for
+ * every call).
+ */
 async function startServerProcess(options) {
   const child = spawn(process.execPath, [join(root, 'bench', 'sync-server-process.mjs'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let output = '';
+  const lines = () =>
+    output
+      .split('\n')
+      .filter((entry) => entry.startsWith('{'))
+      .map((entry) => JSON.parse(entry));
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
   const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const line = output.split('\n').find((entry) => entry.startsWith('{'));
-      if (line) resolve(JSON.parse(line).url);
+    child.stdout.on('data', () => {
+      const started = lines().find((line) => line.url);
+      if (started) resolve(started.url);
     });
     child.once('exit', (code) => reject(new Error(`The benchmark's sync server exited with ${code}`)));
   });
+  let stopped;
   return {
     url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+    stop() {
+      stopped ??= (async () => {
+        child.kill('SIGTERM');
+        await exited;
+        return { cpuSeconds: lines().find((line) => line.cpuSeconds !== undefined)?.cpuSeconds ?? Number.NaN };
+      })();
+      return stopped;
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   type SyncServerOptions,
 } from './sync-server-options.js';
 import { type CatalogImportResult, SyncService } from './sync-service.js';
+import { UpdateWorkerPool } from './update-workers.js';
 
 /** How long the server keeps an idle HTTP connection open. */
 const KEEP_ALIVE_MS = 65_000;
@@ -64,7 +65,7 @@ export interface SyncServer {
    * @throws OmniPersonaError `MODEL_UNAVAILABLE` before the first model is published.
    */
   exportPrior(dtype?: WireDtype): Promise<Uint8Array>;
-  /** Closes every listener, then the database (unless it was passed in as `sql`). */
+  /** Closes every listener, then the update workers and the database (unless it was passed in as `sql`). */
   close(): Promise<void>;
 }
 
@@ -91,7 +92,10 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     if (!resolved.sql) await sql.close();
     throw toOmniPersonaError(error, 'STORAGE_UNAVAILABLE', 'Could not prepare the database');
   }
-  const service = new SyncService(store, resolved);
+  const processor = UpdateWorkerPool.create(resolved.updateWorkers, (error) =>
+    resolved.logger.error('An update worker stopped and was replaced', error),
+  );
+  const service = new SyncService(store, resolved, processor);
   const app = createSyncApp(service, resolved);
   const listeners = new Set<Listener>();
   let closing: Promise<void> | undefined;
@@ -137,6 +141,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
       // Idempotent: a host's shutdown paths may overlap (signal handler and finally block).
       closing ??= (async () => {
         await Promise.all([...listeners].map((listener) => listener.close()));
+        await processor.close();
         if (!resolved.sql) await store.close();
       })();
       return closing;

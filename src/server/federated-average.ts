@@ -3,6 +3,9 @@ import type { WeightSet } from '../core/model/weights.js';
 import { gaussian } from '../core/random.js';
 import { addFactorProducts, clipUpdate, FACTOR_SUFFIX, type ScaledFactors } from '../core/sync/low-rank.js';
 
+/** `target += Σ scaleᵢ × Uᵢ·Vᵢ` over factor pairs that multiply out to one shape, as `addFactorProducts` does. */
+export type FactorProducts = (target: Float64Array, pairs: readonly ScaledFactors[]) => void;
+
 /** One device's contribution to a round. */
 export interface WeightedDelta {
   /** Dense, or with matrices as low-rank factors (`core/sync/low-rank.ts`), which are multiplied out here. */
@@ -41,8 +44,14 @@ export class DeltaAverage {
   /** Whether a delta carried only some rows of a tensor: the sums then have per-row divisors. */
   #sparse = false;
 
-  /** `like` gives the tensor names and sizes every delta must have (the model's weights). */
-  constructor(like: WeightSet) {
+  readonly #products: FactorProducts;
+
+  /**
+   * `like` gives the tensor names and sizes every delta must have (the model's weights); `products`
+   * multiplies factored deltas out (`addFactorProducts` unless another kernel is given).
+   */
+  constructor(like: WeightSet, products: FactorProducts = addFactorProducts) {
+    this.#products = products;
     for (const [name, tensor] of Object.entries(like)) {
       const rows = tensor.shape[0] ?? 1;
       this.#sums.set(name, {
@@ -102,7 +111,7 @@ export class DeltaAverage {
           rowExamples[row] = (rowExamples[row] as number) + examples;
         }
       }
-      if (factored.length > 0) addFactorProducts(sum, factored);
+      if (factored.length > 0) this.#products(sum, factored);
     }
     for (const { examples } of deltas) this.#examples += examples;
     this.#count += deltas.length;

@@ -50,6 +50,8 @@ Options:
   --noise-multiplier <z>
                        DP-FedAvg: Gaussian noise of z × clip norm on each round's sum, updates
                        weighed alike; the manifest reports the ε spent (default 0: off)
+  --update-workers <n> Worker threads that check and sum updates beside the HTTP thread; 0 for none
+                       (default one fewer than the CPU cores, at least 1 and at most 4)
   --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model, GET /v1/model/prior and
                        POST /v1/shoppers/:userId/events (or env OMNIPERSONA_ADMIN_TOKEN)
   --site-secret <s>    Secret (32+ characters) the shop's backend signs shopper tokens with, for
@@ -85,6 +87,7 @@ const FlagsSchema = v.object({
   'model-dim': v.optional(Integer),
   'clip-norm': v.optional(Decimal),
   'noise-multiplier': v.optional(Decimal),
+  'update-workers': v.optional(Integer),
   'admin-token': v.optional(v.string()),
   'site-secret': v.optional(v.string()),
   help: v.optional(v.boolean()),
@@ -138,6 +141,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       'model-dim': { type: 'string' },
       'clip-norm': { type: 'string' },
       'noise-multiplier': { type: 'string' },
+      'update-workers': { type: 'string' },
       'admin-token': { type: 'string' },
       'site-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -160,6 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       modelDim: flags['model-dim'],
       maxUpdateNorm: flags['clip-norm'],
       noiseMultiplier: flags['noise-multiplier'],
+      updateWorkers: flags['update-workers'],
       adminToken: flags['admin-token'] ?? io.env.OMNIPERSONA_ADMIN_TOKEN,
       siteSecret: flags['site-secret'] ?? io.env.OMNIPERSONA_SITE_SECRET,
       logger: serverLogger(io),

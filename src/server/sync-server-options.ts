@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { formatIssues } from './format-issues.js';
@@ -97,6 +98,12 @@ export interface SyncServerOptions {
   serverOptimizer?: 'adam' | 'mean';
   /** The server Adam's step size. @default 0.02 */
   serverLearningRate?: number;
+  /**
+   * Worker threads that decode, check and sum updates, beside the thread that serves HTTP and
+   * writes the database; 0 does that work on the server's own thread. @default one fewer than the
+   * machine's cores, at least 1 and at most 4
+   */
+  updateWorkers?: number;
   /** Origins allowed to call the server from a browser: `'*'` or a list. @default '*' */
   corsOrigins?: string | string[];
   /** @default console */
@@ -124,6 +131,11 @@ export const SYNC_SERVER_DEFAULTS = {
   maxShopperEvents: 1000,
   corsOrigins: '*',
 } as const;
+
+/** {@link SyncServerOptions.updateWorkers} unless set: the cores the HTTP thread leaves, up to 4. */
+function defaultUpdateWorkers(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
+}
 
 const Bytes = v.pipe(v.number(), v.safeInteger(), v.minValue(1024), v.maxValue(2 ** 31 - 1));
 
@@ -178,6 +190,7 @@ const OptionsSchema = v.object({
     v.pipe(v.number(), v.gtValue(0), v.maxValue(0.01, 'Expected a δ of at most 0.01')),
     SYNC_SERVER_DEFAULTS.privacyDelta,
   ),
+  updateWorkers: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(64)), defaultUpdateWorkers),
   corsOrigins: v.optional(
     v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))]),
     SYNC_SERVER_DEFAULTS.corsOrigins,

@@ -3,7 +3,6 @@ import { Catalog, type CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, initialWeights, type ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
-import { clipUpdate } from '../core/sync/low-rank.js';
 import { encodePriorFile } from '../core/sync/prior-file.js';
 import {
   type CatalogDocument,
@@ -15,15 +14,16 @@ import {
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
-import { type RoundAveraging, roundContribution, roundResult, withStep } from './federated-average.js';
+import { roundResult, withStep } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
 import { gdpEpsilon } from './privacy-accountant.js';
 import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
-import type { ModelRecord, PendingUpdate, StoreState, SyncStore } from './store/sync-store.js';
+import type { ModelRecord, PendingUpdate, RoundPolicy, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
-import { checkUpdate, parseUpdatePayload } from './update-payload.js';
+import { parseUpdateHeader } from './update-payload.js';
+import { inlineUpdateProcessor, type UpdateProcessor } from './update-processing.js';
 
 /** What a catalog import did. */
 export interface CatalogImportResult {
@@ -58,10 +58,19 @@ export class SyncService {
   readonly shoppers: ShopperLog;
   /** Weights of a version never change, so encoded files are cached by version and dtype. */
   readonly #files = new Map<string, WeightsFile>();
+  readonly #processor: UpdateProcessor;
+  readonly #policy: RoundPolicy;
 
-  constructor(store: SyncStore, options: ResolvedSyncServerOptions) {
+  /** `processor` checks and sums updates: on this thread unless a pool of workers is given. */
+  constructor(
+    store: SyncStore,
+    options: ResolvedSyncServerOptions,
+    processor: UpdateProcessor = inlineUpdateProcessor,
+  ) {
     this.#store = store;
     this.#options = options;
+    this.#processor = processor;
+    this.#policy = this.#roundPolicy();
     this.shoppers = new ShopperLog(store, options.maxShopperEvents);
   }
 
@@ -245,61 +254,65 @@ export class SyncService {
    * (base too old, or of another model shape: download the current model and train again).
    */
   async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
-    const update = parseUpdatePayload(bytes, this.#options.maxUpdateBytes);
+    const { maxUpdateBytes, maxUpdateNorm, roundSize } = this.#options;
+    const { baseVersion, examples } = parseUpdateHeader(bytes, maxUpdateBytes);
     // A version's record never changes, so the store answers this from memory; whether the base is
     // still recent enough is decided under the store's lock, with the round.
-    const base = await this.#store.model(update.baseVersion);
+    const base = await this.#store.model(baseVersion);
     if (!base) {
       const current = await this.#store.currentModel();
       throw new OmniPersonaError(
         'NOT_FOUND',
-        `Base model version ${update.baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
+        `Base model version ${baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
       );
     }
-    const problem = checkUpdate(update, base.config);
-    if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: ${problem}`);
-    const {
-      maxUpdateNorm,
-      noiseMultiplier,
-      roundSize,
-      serverOptimizer,
-      serverLearningRate,
-      maxUpdateWeight,
-      maxStaleness,
-    } = this.#options;
-    // Factored updates stay factored until the round is aggregated: the norm comes from their factors.
-    const { delta, norm } = clipUpdate(update.delta, maxUpdateNorm);
-    const { baseVersion, examples } = update;
-    const averaging: RoundAveraging<PendingUpdate> = {
-      ...(noiseMultiplier > 0 ? { privacy: { clipNorm: maxUpdateNorm, noiseMultiplier } } : {}),
-      // Capped, then down-weighted by how many versions behind its base was.
-      weightOf: (pending) => Math.min(pending.examples, maxUpdateWeight) / (1 + (pending.staleness ?? 0)),
-    };
-    const outcome = await this.#store.submitUpdate(
-      // Within the bound, the request's bytes are the update; clipped, an int8 update is int8 again
-      // with a scale as much smaller: stored as such, it loses nothing.
-      norm <= maxUpdateNorm
-        ? { baseVersion, examples, delta, encoded: bytes }
-        : { baseVersion, examples, delta, storeAs: update.int8 ? 'I8' : 'F32' },
-      {
-        size: roundSize,
-        noiseMultiplier,
-        maxStaleness,
-        contribution: (pending) => roundContribution(pending, averaging),
-        aggregate: (weights, round, optimizer) => {
-          const mean = roundResult(round, averaging.privacy);
-          if (!mean) return { weights };
-          if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
-          // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.
-          const adam = new ServerAdam({ learningRate: serverLearningRate }, optimizer);
-          return { weights: adam.step(weights, mean), optimizer: adam.state() };
-        },
-      },
-    );
+    const { encoded } = await this.#processor.check(bytes, {
+      version: base.version,
+      config: base.config,
+      maxBytes: maxUpdateBytes,
+      maxNorm: maxUpdateNorm,
+    });
+    const outcome = await this.#store.submitUpdate({ baseVersion, examples, encoded }, this.#policy);
     if (outcome.version > base.version) {
       this.#options.logger.info(`model version ${outcome.version} aggregated from a full round`);
     }
     return { accepted: true, version: outcome.version, pending: outcome.pending, roundSize };
+  }
+
+  /**
+   * How rounds count and aggregate updates under the options. One object for every update, so that
+   * the store sums a batch of them in one call.
+   */
+  #roundPolicy(): RoundPolicy {
+    const { maxUpdateNorm, noiseMultiplier, roundSize, maxUpdateWeight, maxStaleness } = this.#options;
+    const privacy = noiseMultiplier > 0 ? { clipNorm: maxUpdateNorm, noiseMultiplier } : undefined;
+    // DP-FedAvg weighs every update alike; otherwise by its examples, capped, then down-weighted by
+    // how many versions behind its base was.
+    const weightOf = (pending: PendingUpdate) =>
+      privacy ? 1 : Math.min(pending.examples, maxUpdateWeight) / (1 + (pending.staleness ?? 0));
+    return {
+      size: roundSize,
+      noiseMultiplier,
+      maxStaleness,
+      sum: (config, updates) =>
+        this.#processor.sum(
+          config,
+          updates.map((pending) => ({
+            encoded: pending.encoded,
+            weight: weightOf(pending),
+            ...(privacy ? { clipNorm: privacy.clipNorm } : {}),
+          })),
+        ),
+      aggregate: (weights, round, optimizer) => {
+        const mean = roundResult(round, privacy);
+        if (!mean) return { weights };
+        const { serverOptimizer, serverLearningRate } = this.#options;
+        if (serverOptimizer === 'mean') return { weights: withStep(weights, mean) };
+        // FedAdam: the round's mean is one step of a large mini-batch, as in the offline simulation.
+        const adam = new ServerAdam({ learningRate: serverLearningRate }, optimizer);
+        return { weights: adam.step(weights, mean), optimizer: adam.state() };
+      },
+    };
   }
 
   async #grown(state: StoreState, config: ModelConfig, catalog: CatalogItem[] | undefined) {

@@ -4,7 +4,7 @@ import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-s
 import type { WeightSet } from '../core/model/weights.js';
 import { factorPairs } from '../core/sync/low-rank.js';
 import { UPDATE_KINDS, UPDATE_METADATA, type UpdateKind } from '../core/sync/protocol.js';
-import { decodeTensors } from '../core/sync/tensor-codec.js';
+import { decodeMetadata, decodeTensors } from '../core/sync/tensor-codec.js';
 import { formatIssues } from './format-issues.js';
 
 /** The most training examples one update may claim: its weight in the average is capped by it. */
@@ -30,12 +30,35 @@ export interface UpdatePayload {
   int8: boolean;
 }
 
+/** What an update's header says about it. */
+export type UpdateHeader = Pick<UpdatePayload, 'baseVersion' | 'examples' | 'kind'>;
+
+/** The most tensors an update may hold: a model's, twice over when every matrix is factored. */
+const MAX_UPDATE_TENSORS = 48;
+
 /**
  * Decodes an update payload and validates its metadata.
  * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed payload or metadata.
  */
 export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdatePayload {
-  const { tensors, metadata, dtypes } = decodeTensors(bytes, { maxBytes, maxTensors: 48 });
+  const { tensors, metadata, dtypes } = decodeTensors(bytes, { maxBytes, maxTensors: MAX_UPDATE_TENSORS });
+  return {
+    ...updateHeader(metadata),
+    delta: tensors,
+    int8: Object.values(dtypes).every((dtype) => dtype === 'I8'),
+  };
+}
+
+/**
+ * An update payload's metadata, validated, from its header alone: the base version tells which
+ * model the rest of it must fit.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed header or metadata.
+ */
+export function parseUpdateHeader(bytes: Uint8Array, maxBytes: number): UpdateHeader {
+  return updateHeader(decodeMetadata(bytes, { maxBytes }));
+}
+
+function updateHeader(metadata: Record<string, string>): UpdateHeader {
   const result = v.safeParse(UpdateMetadataSchema, metadata);
   if (!result.success) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `Invalid update metadata: ${formatIssues(result.issues)}`);
@@ -44,8 +67,6 @@ export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdateP
     baseVersion: result.output[UPDATE_METADATA.baseVersion],
     examples: result.output[UPDATE_METADATA.examples],
     kind: result.output[UPDATE_METADATA.kind],
-    delta: tensors,
-    int8: Object.values(dtypes).every((dtype) => dtype === 'I8'),
   };
 }
 

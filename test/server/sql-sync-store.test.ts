@@ -3,6 +3,7 @@ import { initialWeights } from '../../src/core/model/model-spec.js';
 import { decodeTensors, encodeTensors } from '../../src/core/sync/tensor-codec.js';
 import { federatedAverage, withStep } from '../../src/server/federated-average.js';
 import { type PendingUpdate, type RoundPolicy, type SqlClient, SqlSyncStore } from '../../src/server/index.js';
+import { inlineUpdateProcessor } from '../../src/server/update-processing.js';
 import { filledWeights, TEST_STORE, type TestDatabase, testDatabase } from './helpers.js';
 
 const config = { items: 3, categories: 2, brands: 1, dim: 2 };
@@ -11,7 +12,11 @@ const policy: RoundPolicy = {
   size: 4,
   noiseMultiplier: 0,
   maxStaleness: 0,
-  contribution: (update) => update,
+  sum: (shape, updates) =>
+    inlineUpdateProcessor.sum(
+      shape,
+      updates.map((update) => ({ encoded: update.encoded, weight: update.examples })),
+    ),
   aggregate: (base, round) => {
     const mean = round.mean();
     return { weights: mean ? withStep(base, mean) : base };
@@ -41,9 +46,9 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
   });
 
   it('rechecks the base under the lock: of concurrent updates, one round is aggregated and the rest are stale', async () => {
-    const delta = filledWeights(config, () => 0.5);
+    const encoded = encodeTensors(filledWeights(config, () => 0.5));
     const results = await Promise.allSettled(
-      Array.from({ length: 7 }, () => store.submitUpdate({ baseVersion: 1, examples: 2, delta }, policy)),
+      Array.from({ length: 7 }, () => store.submitUpdate({ baseVersion: 1, examples: 2, encoded }, policy)),
     );
     const fulfilled = results.filter((result) => result.status === 'fulfilled');
     const codes = results.flatMap((result) => (result.status === 'rejected' ? [result.reason.code] : []));
@@ -57,8 +62,8 @@ describe(`SqlSyncStore (${TEST_STORE})`, () => {
   });
 
   it('refuses a base version that never existed', async () => {
-    const delta = filledWeights(config, () => 0);
-    await expect(store.submitUpdate({ baseVersion: 9, examples: 1, delta }, policy)).rejects.toMatchObject({
+    const encoded = encodeTensors(filledWeights(config, () => 0));
+    await expect(store.submitUpdate({ baseVersion: 9, examples: 1, encoded }, policy)).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -133,11 +138,11 @@ describe(`SqlSyncStore under load (${TEST_STORE})`, () => {
   });
 
   it('writes a burst of concurrent updates in a few transactions, each counted once and in order', async () => {
-    const delta = filledWeights(config, () => 0.1);
+    const encoded = encodeTensors(filledWeights(config, () => 0.1));
     transactions = 0;
     const outcomes = await Promise.all(
       Array.from({ length: 40 }, () =>
-        store.submitUpdate({ baseVersion: 1, examples: 1, delta }, { ...policy, size: 100 }),
+        store.submitUpdate({ baseVersion: 1, examples: 1, encoded }, { ...policy, size: 100 }),
       ),
     );
     expect(outcomes.map((outcome) => outcome.pending).sort((a, b) => a - b)).toEqual(
@@ -148,10 +153,10 @@ describe(`SqlSyncStore under load (${TEST_STORE})`, () => {
   });
 
   it('keeps the weights of the most recent versions only, and their records', async () => {
-    const delta = filledWeights(config, () => 0.01);
+    const encoded = encodeTensors(filledWeights(config, () => 0.01));
     for (let round = 0; round < 3; round++) {
       const { version } = (await store.currentModel()) as { version: number };
-      await store.submitUpdate({ baseVersion: version, examples: 1, delta }, { ...policy, size: 1 });
+      await store.submitUpdate({ baseVersion: version, examples: 1, encoded }, { ...policy, size: 1 });
     }
     const current = (await store.currentModel())?.version as number;
     expect(current).toBe(4);
@@ -189,7 +194,7 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
         {},
         'I8',
       );
-      return { baseVersion: version, examples: 1 + (i % 3), delta: decodeTensors(encoded).tensors, encoded };
+      return { baseVersion: version, examples: 1 + (i % 3), encoded };
     });
     const round = { ...policy, size: updates.length };
     await store.submitUpdate(updates[0] as PendingUpdate, round);
@@ -200,7 +205,10 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     expect(await count('omnipersona_round_sums')).toBeGreaterThanOrEqual(1);
     expect(await store.submitUpdate(updates[11] as PendingUpdate, round)).toEqual({ version: version + 1, pending: 0 });
 
-    const expected = federatedAverage(base, updates);
+    const expected = federatedAverage(
+      base,
+      updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
+    );
     const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
     for (const [name, tensor] of Object.entries(expected)) {
       tensor.data.forEach((value, i) => {

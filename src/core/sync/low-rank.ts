@@ -352,11 +352,15 @@ function gram(data: Float32Array, rows: number, cols: number, of: 'columns' | 'r
   const k = of === 'columns' ? cols : rows;
   const out = new Float64Array(k * k);
   if (of === 'columns') {
-    for (let i = 0; i < rows; i++) {
-      for (let a = 0; a < k; a++) {
-        const x = data[i * k + a] as number;
-        if (x === 0) continue;
-        for (let b = 0; b < k; b++) out[a * k + b] = (out[a * k + b] as number) + x * (data[i * k + b] as number);
+    // Column against column, strided: k is small, so a loop over it would be mostly overhead. The
+    // upper triangle, mirrored: the matrix is symmetric.
+    const end = rows * k;
+    for (let a = 0; a < k; a++) {
+      for (let b = a; b < k; b++) {
+        let dot = 0;
+        for (let i = 0; i < end; i += k) dot += (data[i + a] as number) * (data[i + b] as number);
+        out[a * k + b] = dot;
+        out[b * k + a] = dot;
       }
     }
   } else {

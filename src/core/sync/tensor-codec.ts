@@ -85,21 +85,8 @@ export function encodeTensors(
  * @throws OmniPersonaError `INVALID_PAYLOAD` for anything malformed, truncated or too large.
  */
 export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): EncodedTensors {
-  const maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
   const maxTensors = limits.maxTensors ?? 64;
-  if (bytes.length > maxBytes) fail(`payload of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
-  if (bytes.length < 8) fail(`payload of ${bytes.length} bytes is shorter than its 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) fail(`header length ${headerLength} runs past the payload`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
-  } catch (error) {
-    throw new OmniPersonaError('INVALID_PAYLOAD', 'Tensor header is not JSON', { cause: error });
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('tensor header is not an object');
-  const metadata = readMetadata(header.__metadata__);
+  const { header, metadata, headerLength } = readHeader(bytes, limits);
   const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
   if (entries.length > maxTensors) fail(`${entries.length} tensors exceed the limit of ${maxTensors}`);
   const dataStart = 8 + headerLength;
@@ -127,6 +114,32 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
     dtypes[name] = dtype;
   }
   return { tensors, metadata, dtypes };
+}
+
+/**
+ * The `__metadata__` of a payload written by {@link encodeTensors}, from its header alone: what a
+ * reader needs before deciding how to read the tensors. Checks the payload's size and header only.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed header or a payload too large.
+ */
+export function decodeMetadata(bytes: Uint8Array, limits: DecodeLimits = {}): Record<string, string> {
+  return readHeader(bytes, limits).metadata;
+}
+
+function readHeader(bytes: Uint8Array, limits: DecodeLimits) {
+  const maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
+  if (bytes.length > maxBytes) fail(`payload of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
+  if (bytes.length < 8) fail(`payload of ${bytes.length} bytes is shorter than its 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8) fail(`header length ${headerLength} runs past the payload`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+  } catch (error) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', 'Tensor header is not JSON', { cause: error });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('tensor header is not an object');
+  return { header, metadata: readMetadata(header.__metadata__), headerLength };
 }
 
 /** Whether typed arrays on this platform hold numbers little-endian, as the format does. */

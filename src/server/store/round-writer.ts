@@ -1,8 +1,9 @@
 import { OmniPersonaError } from '../../core/errors.js';
 import { type ModelConfig, modelSpec } from '../../core/model/model-spec.js';
-import { tensorSize, type WeightSet } from '../../core/model/weights.js';
+import { tensorSize } from '../../core/model/weights.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import { DeltaAverage } from '../federated-average.js';
+import { addUpdateSums, type UpdateSum } from '../update-processing.js';
 import type { SqlQueryable } from './sql-client.js';
 import { insertModel, loadWeights, readModel, readOptimizer, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
 import type { ModelRecord, PendingUpdate, RoundCounts, RoundPolicy, UpdateOutcome } from './sync-store.js';
@@ -98,13 +99,10 @@ export class RoundWriter {
     const round = current.version;
     // A float32 sum of the whole model, sized from the shapes alone.
     const sumBytes = modelSpec(current.config).reduce((bytes, spec) => bytes + 4 * tensorSize(spec.shape), 0);
-    const encoded = waiting.map(
-      ({ update }) => update.encoded ?? encodeTensors(update.delta, {}, update.storeAs ?? 'F32'),
-    );
-    if (encoded.reduce((bytes, payload) => bytes + payload.length, 0) <= sumBytes) {
+    if (waiting.reduce((bytes, { update }) => bytes + update.encoded.length, 0) <= sumBytes) {
       const values: unknown[] = [];
       const rows = waiting.map(({ update }, index) => {
-        values.push(update.baseVersion, round, update.examples, encoded[index]);
+        values.push(update.baseVersion, round, update.examples, update.encoded);
         const at = 4 * index;
         return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`;
       });
@@ -114,11 +112,10 @@ export class RoundWriter {
       );
       return;
     }
-    const average = new DeltaAverage(zeroWeights(current.config));
-    average.addAll(waiting.map(({ update, policy }) => policy.contribution(update)));
+    const sum = await sumByPolicy(current.config, waiting);
     await this.#tx.query(
       'INSERT INTO omnipersona_round_sums (round_version, updates, weight, payload) VALUES ($1, $2, $3, $4)',
-      [round, average.count, average.weight, encodeTensors(average.sums(), {}, 'F32')],
+      [round, sum.count, sum.weight, encodeTensors(sum.sums, {}, 'F32')],
     );
   }
 
@@ -143,18 +140,16 @@ export class RoundWriter {
         update: {
           baseVersion: row.base_version,
           examples: row.examples,
-          delta: decodeTensors(row.payload, STORED_LIMITS).tensors,
+          encoded: row.payload,
           staleness: round - row.base_version,
         },
         policy,
       })),
       ...waiting,
     ];
-    for (let start = 0; start < updates.length; start += UPDATES_PER_PAUSE) {
-      // A large round takes a while: let the server answer in between.
-      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      const slice = updates.slice(start, start + UPDATES_PER_PAUSE);
-      average.addAll(slice.map(({ update, policy: its }) => its.contribution(update)));
+    if (updates.length > 0) {
+      const sum = await sumByPolicy(current.config, updates);
+      average.addSum(sum.sums, sum.weight, sum.count);
     }
     const previous = await readOptimizer(tx, round);
     const { weights: next, optimizer } = await policy.aggregate(weights, average, previous);
@@ -177,17 +172,22 @@ export class RoundWriter {
   }
 }
 
-/** Updates a round adds between pauses for the event loop. */
-const UPDATES_PER_PAUSE = 16;
-
-/** Zero tensors of every shape in `config`'s model: the shapes a round's sums take. */
-function zeroWeights(config: ModelConfig): WeightSet {
-  return Object.fromEntries(
-    modelSpec(config).map((spec) => [
-      spec.name,
-      { shape: [...spec.shape], data: new Float32Array(tensorSize(spec.shape)) },
-    ]),
-  );
+/**
+ * The sum of `updates` as their policies count them: one sum per policy (a server gives every
+ * update the same one), added up.
+ */
+async function sumByPolicy(
+  config: ModelConfig,
+  updates: ReadonlyArray<{ update: PendingUpdate; policy: RoundPolicy }>,
+): Promise<UpdateSum> {
+  const byPolicy = new Map<RoundPolicy, PendingUpdate[]>();
+  for (const { update, policy } of updates) {
+    const list = byPolicy.get(policy);
+    if (list) list.push(update);
+    else byPolicy.set(policy, [update]);
+  }
+  const sums = await Promise.all([...byPolicy].map(([policy, list]) => policy.sum(config, list)));
+  return sums.slice(1).reduce(addUpdateSums, sums[0] as UpdateSum);
 }
 
 /** Whether two versions' weights have the same tensors and shapes. */

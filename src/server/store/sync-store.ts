@@ -7,9 +7,9 @@ import type {
   ShopperRemovalsReceipt,
   SyncedEvent,
 } from '../../core/sync/protocol.js';
-import type { WireDtype } from '../../core/sync/tensor-codec.js';
-import type { DeltaAverage, WeightedDelta } from '../federated-average.js';
+import type { DeltaAverage } from '../federated-average.js';
 import type { ServerAdamState } from '../server-optimizer.js';
+import type { UpdateSum } from '../update-processing.js';
 
 /** One published catalog. Versions start at 1 and only grow. */
 export interface CatalogRecord {
@@ -48,15 +48,11 @@ export interface ModelRecord {
 export interface PendingUpdate {
   baseVersion: number;
   examples: number;
-  delta: WeightSet;
   /**
-   * `delta` already encoded (`encodeTensors`), for the store to keep as it is: the request's own
-   * bytes when the server did not need to change the update. Otherwise the store encodes `delta`,
-   * in `storeAs` (float32 by default; `I8` for an update that came in int8, which clipping only
-   * rescales, so that int8 keeps it exactly).
+   * The update as the store keeps it (`encodeTensors`, dense or factored): the request's own bytes
+   * when the server did not need to change the update (see `checkUpdateBytes`).
    */
-  encoded?: Uint8Array;
-  storeAs?: WireDtype;
+  encoded: Uint8Array;
   /** Versions published between its base and the round it joined; 0 for a current update. */
   staleness?: number;
 }
@@ -95,10 +91,11 @@ export interface RoundPolicy {
    */
   maxStaleness: number;
   /**
-   * What an update adds to its round's sum (its `staleness` set): its delta as the round counts it,
-   * and its weight. The store may add it at once and keep only the sum.
+   * The weighted sum of what `updates` (their `staleness` set) add to their round, each decoded,
+   * weighed and clipped as the round counts it, for a model shaped as `config`. The store sums a
+   * round in parts and may keep a part as its sum alone.
    */
-  contribution(update: PendingUpdate): WeightedDelta;
+  sum(config: ModelConfig, updates: readonly PendingUpdate[]): Promise<UpdateSum>;
   /**
    * The next global weights from the current ones and the sum of the round's contributions.
    * `optimizer` is the state the previous round's aggregate returned, when the current version is

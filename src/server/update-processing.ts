@@ -1,0 +1,147 @@
+import { OmniPersonaError } from '../core/errors.js';
+import { type ModelConfig, modelSpec } from '../core/model/model-spec.js';
+import { tensorSize, type WeightSet } from '../core/model/weights.js';
+import { addFactorProducts, clipUpdate } from '../core/sync/low-rank.js';
+import { decodeTensors, encodeTensors } from '../core/sync/tensor-codec.js';
+import { DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
+import { checkUpdate, parseUpdatePayload } from './update-payload.js';
+
+/**
+ * The arithmetic of a device's update on the server, as pure functions of bytes: checking one
+ * update, and summing many. Neither touches the store, so that a pool of worker threads
+ * (`update-workers.ts`) can run them beside the thread that serves HTTP and writes the database.
+ */
+
+/** What {@link checkUpdateBytes} is told about the model and the server's bounds. */
+export interface UpdateCheck {
+  /** The update's base version, and its model. */
+  version: number;
+  config: ModelConfig;
+  maxBytes: number;
+  /** L2 norm updates are clipped to. */
+  maxNorm: number;
+}
+
+/** An update that fits its model, in the form the store keeps. */
+export interface CheckedUpdate {
+  /**
+   * The update as stored: the request's own bytes when it was within the norm bound; clipped
+   * otherwise, re-encoded in int8 when it came in int8 (clipping only rescales it, so int8 keeps it
+   * exactly), else in float32.
+   */
+  encoded: Uint8Array;
+  /** Its L2 norm before clipping. */
+  norm: number;
+}
+
+/**
+ * Decodes an update payload, checks it against `config` (tensors, shapes, finite values) and clips
+ * it to `maxNorm`.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed update or one that does not fit.
+ */
+export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): CheckedUpdate {
+  const { version, config, maxBytes, maxNorm } = check;
+  const update = parseUpdatePayload(bytes, maxBytes);
+  const problem = checkUpdate(update, config);
+  if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${version}: ${problem}`);
+  // Factored updates stay factored: the norm comes from their factors.
+  const { delta, norm } = clipUpdate(update.delta, maxNorm);
+  return { encoded: norm <= maxNorm ? bytes : encodeTensors(delta, {}, update.int8 ? 'I8' : 'F32'), norm };
+}
+
+/** One stored update in a {@link sumUpdates} call. */
+export interface UpdatePart {
+  /** A {@link CheckedUpdate.encoded} update. */
+  encoded: Uint8Array;
+  /** Its weight in the sum. */
+  weight: number;
+  /** DP-FedAvg: each update is scaled down to this L2 norm first. */
+  clipNorm?: number;
+}
+
+/** The weighted sum of some updates of a round, in float32: what a round keeps as one part. */
+export interface UpdateSum {
+  /** Σ weightᵢ · Δᵢ, a dense tensor for each of the model's. */
+  sums: WeightSet;
+  /** Σ weightᵢ. */
+  weight: number;
+  /** Updates in the sum. */
+  count: number;
+}
+
+/** The stored form's limits: a stored update was checked when it came. */
+const STORED = { maxBytes: 2 ** 31, maxTensors: 64 };
+
+/**
+ * Σ weightᵢ · Δᵢ over stored updates of a model shaped as `config`, factored matrices multiplied
+ * out by `products`.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` when a part does not decode or lacks a tensor of `config`.
+ */
+export function sumUpdates(
+  config: ModelConfig,
+  parts: readonly UpdatePart[],
+  products: FactorProducts = addFactorProducts,
+): UpdateSum {
+  const average = new DeltaAverage(zeroWeights(config), products);
+  const deltas: WeightedDelta[] = parts.map(({ encoded, weight, clipNorm }) => {
+    const delta = decodeTensors(encoded, STORED).tensors;
+    return { delta: clipNorm === undefined ? delta : clipUpdate(delta, clipNorm).delta, examples: weight };
+  });
+  average.addAll(deltas);
+  return { sums: average.sums(), weight: average.weight, count: average.count };
+}
+
+/** Zero tensors of every shape in `config`'s model: the shapes a round's sums take. */
+export function zeroWeights(config: ModelConfig): WeightSet {
+  return Object.fromEntries(
+    modelSpec(config).map((spec) => [
+      spec.name,
+      { shape: [...spec.shape], data: new Float32Array(tensorSize(spec.shape)) },
+    ]),
+  );
+}
+
+/** Adds `other` into `into` (sums of the same model), and returns `into`. */
+export function addUpdateSums(into: UpdateSum, other: UpdateSum): UpdateSum {
+  for (const [name, tensor] of Object.entries(into.sums)) {
+    const add = other.sums[name]?.data;
+    if (add?.length !== tensor.data.length) {
+      throw new OmniPersonaError('INTERNAL', `Partial sums disagree on tensor "${name}"`);
+    }
+    for (let i = 0; i < add.length; i++) tensor.data[i] = (tensor.data[i] as number) + (add[i] as number);
+  }
+  into.weight += other.weight;
+  into.count += other.count;
+  return into;
+}
+
+/**
+ * Where the server runs {@link checkUpdateBytes} and {@link sumUpdates}: on its own thread, or in a
+ * pool of worker threads (`update-workers.ts`). `check` may take over the bytes it is given (they
+ * are left empty); `sum` leaves its parts as they are.
+ */
+export interface UpdateProcessor {
+  check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate>;
+  sum(config: ModelConfig, parts: readonly UpdatePart[]): Promise<UpdateSum>;
+  close(): Promise<void>;
+}
+
+/** Updates the calling thread sums between pauses for its event loop. */
+const PARTS_PER_PAUSE = 16;
+
+/**
+ * {@link UpdateProcessor} on the calling thread. A large sum pauses every few updates, so that a
+ * server aggregating a round keeps answering.
+ */
+export const inlineUpdateProcessor: UpdateProcessor = {
+  check: async (bytes, check) => checkUpdateBytes(bytes, check),
+  async sum(config, parts) {
+    let total = sumUpdates(config, parts.slice(0, PARTS_PER_PAUSE));
+    for (let start = PARTS_PER_PAUSE; start < parts.length; start += PARTS_PER_PAUSE) {
+      await new Promise((resolve) => setImmediate(resolve));
+      total = addUpdateSums(total, sumUpdates(config, parts.slice(start, start + PARTS_PER_PAUSE)));
+    }
+    return total;
+  },
+  close: async () => {},
+};

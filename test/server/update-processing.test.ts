@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/core/random.js';
+import { addFactorProducts, factoredNorm, factorWeights } from '../../src/core/sync/low-rank.js';
+import { decodeTensors } from '../../src/core/sync/tensor-codec.js';
+import { DeltaAverage } from '../../src/server/federated-average.js';
+import {
+  checkUpdateBytes,
+  inlineUpdateProcessor,
+  sumUpdates,
+  zeroWeights,
+} from '../../src/server/update-processing.js';
+import { wasmFactorProducts } from '../../src/server/wasm-factor-products.js';
+import { filledWeights, updateBody } from './helpers.js';
+
+const config = { items: 40, categories: 3, brands: 2, dim: 8 };
+const check = { version: 3, config, maxBytes: 1 << 20, maxNorm: 10 };
+
+/** A low-rank update of `config`'s shapes, values from `seed`, scaled by `size`. */
+function lowRankUpdate(seed: number, size: number, dtype: 'F32' | 'I8' = 'I8') {
+  const random = seededRandom(seed);
+  const delta = filledWeights(config, () => size * (random() - 0.5));
+  return updateBody(factorWeights(delta, { rank: 2, random }), 3, 1 + (seed % 4), 'low-rank', dtype);
+}
+
+describe('checkUpdateBytes', () => {
+  it('keeps an update within the norm bound as the request’s own bytes', () => {
+    const bytes = lowRankUpdate(1, 0.1);
+    const checked = checkUpdateBytes(bytes, check);
+    expect(checked.encoded).toBe(bytes);
+    expect(checked.norm).toBeCloseTo(factoredNorm(decodeTensors(bytes).tensors), 5);
+    expect(checked.norm).toBeLessThan(check.maxNorm);
+  });
+
+  it.each(['I8', 'F32'] as const)('clips a longer %s update to the bound, stored in its own precision', (dtype) => {
+    const bytes = lowRankUpdate(2, 20, dtype);
+    const checked = checkUpdateBytes(bytes, check);
+    expect(checked.norm).toBeGreaterThan(check.maxNorm);
+    const stored = decodeTensors(checked.encoded);
+    expect(new Set(Object.values(stored.dtypes))).toEqual(new Set([dtype]));
+    expect(factoredNorm(stored.tensors)).toBeCloseTo(check.maxNorm, 2);
+  });
+
+  it('refuses an update that does not fit the model, or holds a non-finite value', () => {
+    const wrong = updateBody(
+      filledWeights({ ...config, items: 41 }, () => 0),
+      3,
+      1,
+    );
+    expect(() => checkUpdateBytes(wrong, check)).toThrow(/does not fit model 3: tensor "\w+" should have shape/u);
+    const nan = updateBody(
+      filledWeights(config, (i) => (i === 5 ? Number.NaN : 0)),
+      3,
+      1,
+    );
+    expect(() => checkUpdateBytes(nan, check)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
+  });
+});
+
+describe('sumUpdates', () => {
+  const parts = Array.from({ length: 40 }, (_, i) => ({ encoded: lowRankUpdate(10 + i, 0.2), weight: 1 + (i % 3) }));
+
+  /** Σ weight · delta, as a round's average sums it. */
+  function expectedSums(clipNorm?: number) {
+    const average = new DeltaAverage(zeroWeights(config));
+    for (const { encoded, weight } of parts) {
+      const delta = decodeTensors(encoded).tensors;
+      const norm = factoredNorm(delta);
+      const scale = clipNorm !== undefined && norm > clipNorm ? clipNorm / norm : 1;
+      average.add({ delta: scaled(delta, scale), examples: weight });
+    }
+    return average.sums();
+  }
+
+  it('sums the weighted updates, factors multiplied out, and counts them', () => {
+    const sum = sumUpdates(config, parts);
+    expect(sum.count).toBe(40);
+    expect(sum.weight).toBe(parts.reduce((total, part) => total + part.weight, 0));
+    expectClose(sum.sums, expectedSums(), 1e-6);
+  });
+
+  it('clips each update to clipNorm first, as DP-FedAvg counts it', () => {
+    const clipNorm = 0.05;
+    expect(parts.some(({ encoded }) => factoredNorm(decodeTensors(encoded).tensors) > clipNorm)).toBe(true);
+    const sum = sumUpdates(
+      config,
+      parts.map((part) => ({ ...part, clipNorm })),
+    );
+    expectClose(sum.sums, expectedSums(clipNorm), 1e-6);
+  });
+
+  it('on the calling thread, sums a large round in slices to the same result', async () => {
+    const sum = await inlineUpdateProcessor.sum(config, parts);
+    expect(sum.count).toBe(40);
+    expectClose(sum.sums, sumUpdates(config, parts).sums, 1e-5);
+  });
+});
+
+describe('wasmFactorProducts', () => {
+  it('adds the same products as addFactorProducts, large ones on WASM and small ones in JavaScript', async () => {
+    const products = await wasmFactorProducts();
+    expect(products).toBeDefined();
+    const random = seededRandom(7);
+    for (const [rows, cols, pairs] of [
+      [1000, 64, 16],
+      [12, 8, 3],
+    ] as const) {
+      const factors = Array.from({ length: pairs }, () => ({
+        u: { shape: [rows, 4], data: Float32Array.from({ length: rows * 4 }, () => random() - 0.5) },
+        v: { shape: [4, cols], data: Float32Array.from({ length: 4 * cols }, () => random() - 0.5) },
+        scale: 1 + random() * 3,
+      }));
+      const start = Float64Array.from({ length: rows * cols }, () => random());
+      const expected = Float64Array.from(start);
+      addFactorProducts(expected, factors);
+      const actual = Float64Array.from(start);
+      products?.(actual, factors);
+      actual.forEach((value, i) => {
+        expect(value).toBeCloseTo(expected[i] as number, 4);
+      });
+    }
+  });
+});
+
+function scaled(delta: ReturnType<typeof decodeTensors>['tensors'], scale: number) {
+  return Object.fromEntries(
+    Object.entries(delta).map(([name, tensor]) => [
+      name,
+      // A factored pair scales through its V alone.
+      { shape: tensor.shape, data: name.endsWith('.u') ? tensor.data : tensor.data.map((value) => value * scale) },
+    ]),
+  );
+}
+
+function expectClose(actual: Record<string, { data: Float32Array }>, expected: typeof actual, tolerance: number) {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [name, tensor] of Object.entries(expected)) {
+    const values = actual[name]?.data as Float32Array;
+    tensor.data.forEach((value, i) => {
+      expect(Math.abs((values[i] as number) - value)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(value)));
+    });
+  }
+}
