@@ -4,6 +4,7 @@ import { tensorSize, type WeightSet } from '../core/model/weights.js';
 import { addFactorProducts, clipUpdate } from '../core/sync/low-rank.js';
 import { decodeTensors, encodeTensors } from '../core/sync/tensor-codec.js';
 import { DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
+import { STORED_LIMITS } from './store/sql-rows.js';
 import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
 /**
@@ -69,9 +70,6 @@ export interface UpdateSum {
   count: number;
 }
 
-/** The stored form's limits: a stored update was checked when it came. */
-const STORED = { maxBytes: 2 ** 31, maxTensors: 64 };
-
 /**
  * Σ weightᵢ · Δᵢ over stored updates of a model shaped as `config`, factored matrices multiplied
  * out by `products`.
@@ -84,7 +82,7 @@ export function sumUpdates(
 ): UpdateSum {
   const average = new DeltaAverage(zeroWeights(config), products);
   const deltas: WeightedDelta[] = parts.map(({ encoded, weight, clipNorm }) => {
-    const delta = decodeTensors(encoded, STORED).tensors;
+    const delta = decodeTensors(encoded, STORED_LIMITS).tensors;
     return { delta: clipNorm === undefined ? delta : clipUpdate(delta, clipNorm).delta, examples: weight };
   });
   average.addAll(deltas);
