@@ -28,6 +28,10 @@ export interface EvalArgs {
   contrastivePositive?: 'augmented' | 'sameNextItem';
   /** The centralized model ends with this exponential moving average of its weights (`averageDecay`); 0: the last step's. */
   averageDecay?: number;
+  /** ε of the centralized training's label smoothing (`labelSmoothing`), instead of the preset's (0: none). */
+  labelSmoothing?: number;
+  /** The embedding width of every trained model, instead of the preset's. */
+  dim?: number;
   /** Overrides the preset's federated rounds. */
   rounds?: number;
   /** Federated clients send rank-n factors in int8 as devices do (`core/sync/low-rank.ts`); 0: dense float32. */
@@ -78,6 +82,10 @@ Options:
   --average-decay <β>  The centralized model ends with an exponential moving average of its
                        weights after each step, of decay β (0.999: about the last 1,000 steps),
                        instead of the preset's (0: the last step's weights)
+  --label-smoothing <ε>
+                       Centralized training's cross-entropy against 1 − ε on the next item and ε
+                       spread over every item, instead of the preset's (0: the plain target)
+  --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
                        rounded stochastically (0: dense float32, the default)
@@ -138,6 +146,12 @@ const FlagsSchema = v.object({
   'average-decay': v.optional(
     v.pipe(Decimal, v.minValue(0, 'Expected a decay of at least 0'), v.ltValue(1, 'Expected a decay below 1')),
   ),
+  'label-smoothing': v.optional(
+    v.pipe(Decimal, v.minValue(0, 'Expected ε of at least 0'), v.ltValue(1, 'Expected ε below 1')),
+  ),
+  dim: v.optional(
+    v.pipe(Count, v.minValue(4, 'Expected a width of at least 4'), v.maxValue(512, 'Expected a width of at most 512')),
+  ),
   rounds: v.optional(Count),
   'update-rank': v.optional(v.pipe(Count, v.maxValue(16, 'Expected a rank of at most 16'))),
   personalize: v.optional(Count),
@@ -172,6 +186,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'contrastive-temperature': { type: 'string' },
         'contrastive-positive': { type: 'string' },
         'average-decay': { type: 'string' },
+        'label-smoothing': { type: 'string' },
+        dim: { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
         personalize: { type: 'string' },
@@ -197,6 +213,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'contrastive-temperature': contrastiveTemperature,
     'contrastive-positive': contrastivePositive,
     'average-decay': averageDecay,
+    'label-smoothing': labelSmoothing,
+    dim,
     rounds,
     'update-rank': updateRank,
     personalize,
@@ -214,6 +232,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     contrastiveTemperature,
     contrastivePositive,
     averageDecay,
+    labelSmoothing,
+    dim,
     rounds,
     updateRank,
     personalize,

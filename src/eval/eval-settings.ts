@@ -26,6 +26,8 @@ export interface EvalSettings {
     contrastive?: { weight: number; temperature: number; positive?: 'augmented' | 'sameNextItem' };
     /** The model ends with an exponential moving average of its weights of this decay (`averageDecay`); the last step's when omitted. */
     averageDecay?: number;
+    /** ε of label smoothing (`TrainOptions.labelSmoothing`); none when omitted. */
+    labelSmoothing?: number;
   };
   federated: {
     rounds: number;

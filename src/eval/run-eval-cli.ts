@@ -104,17 +104,24 @@ function averaging(decay: number | undefined): Pick<EvalSettings['centralized'],
   return decay ? { averageDecay: decay } : {};
 }
 
+/** Centralized label smoothing of ε; none for 0 or undefined. */
+function smoothing(epsilon: number | undefined): Pick<EvalSettings['centralized'], 'labelSmoothing'> {
+  return epsilon ? { labelSmoothing: epsilon } : {};
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const preset = args.quick ? presets.quick : presets.full;
   const settings: EvalSettings = {
     ...preset,
+    dim: args.dim ?? preset.dim,
     centralized: {
       ...preset.centralized,
       epochs: args.epochs ?? preset.centralized.epochs,
       learningRate: args.learningRate ?? preset.centralized.learningRate,
       ...contrastive(args, preset.centralized.contrastive),
       ...averaging(args.averageDecay ?? preset.centralized.averageDecay),
+      ...smoothing(args.labelSmoothing ?? preset.centralized.labelSmoothing),
     },
     federated: {
       ...preset.federated,

@@ -27,7 +27,8 @@ export async function trainCentralized(
           ? ''
           : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}` +
             (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')) +
-        (settings.averageDecay === undefined ? '' : `, weights averaged with decay ${settings.averageDecay}`),
+        (settings.averageDecay === undefined ? '' : `, weights averaged with decay ${settings.averageDecay}`) +
+        (settings.labelSmoothing === undefined ? '' : `, label smoothing ${settings.labelSmoothing}`),
     );
     const result = await trainModel(
       model,
@@ -47,6 +48,7 @@ export async function trainCentralized(
               contrastivePositive: settings.contrastive.positive ?? 'augmented',
             }),
         ...(settings.averageDecay === undefined ? {} : { averageDecay: settings.averageDecay }),
+        ...(settings.labelSmoothing === undefined ? {} : { labelSmoothing: settings.labelSmoothing }),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,

@@ -120,34 +120,55 @@ export interface ContrastiveView {
   temperature: number;
 }
 
+/** What {@link lossAndGradients} is told besides the weights, the batch and its targets. */
+export interface LossOptions {
+  /** Dropout masks, applied when given. */
+  dropout?: DropoutMasks;
+  /** The item side, built from the weights unless it is passed already built. */
+  side?: ItemSide;
+  /**
+   * A second view of each history: the loss adds λ times the InfoNCE of each history's shopper vector
+   * against its second view's (`infoNce`).
+   */
+  contrast?: ContrastiveView;
+  /**
+   * ε of label smoothing: the cross-entropy is against `(1 − ε)` on the target plus `ε` spread evenly
+   * over every item, which keeps the model from pushing one item's score ever further above the
+   * others'. 0 (the default) for the plain target.
+   */
+  labelSmoothing?: number;
+}
+
 /**
- * The mean cross-entropy of predicting `targets` (item rows, int32), and its gradients. `dropout`
- * masks apply when given; `side` is built from `params` unless it is passed already built. With
- * `contrast`, the loss adds λ times the InfoNCE of each history's shopper vector against its second
- * view's (`infoNce`), and the gradients are of that sum.
+ * The mean cross-entropy of predicting `targets` (item rows, int32), and its gradients, under
+ * `options` (dropout, a prebuilt item side, a contrastive view, label smoothing): the gradients are
+ * of the whole loss.
  */
 export function lossAndGradients(
   params: RecommenderParams,
   batch: SequenceBatch,
   targets: tf.Tensor1D,
-  dropout?: DropoutMasks,
-  side = itemSide(params),
-  contrast?: ContrastiveView,
+  options: LossOptions = {},
 ): { loss: tf.Scalar; gradients: RecommenderGradients } {
+  const { dropout, contrast, labelSmoothing = 0 } = options;
+  const side = options.side ?? itemSide(params);
   const forward = encode(params, batch, side.items, dropout);
   const { shopper } = forward;
   const size = shopper.shape[0];
   const items = params.itemBias.shape[0];
   const logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
 
+  // The target distribution q: one-hot, or with ε spread over every item.
   const oneHot = tf.cast(tf.oneHot(targets, items), 'float32') as tf.Tensor2D;
+  const wanted = labelSmoothing > 0 ? tf.add(tf.mul(oneHot, 1 - labelSmoothing), labelSmoothing / items) : oneHot;
   const probabilities = tf.softmax(logits);
-  // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM.
+  // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM. Σ q = 1,
+  // so the cross-entropy against q is logsumexp(L) − Σ q · L.
   const logSumExp = tf.sub(tf.max(logits, 1), tf.log(tf.max(probabilities, 1)));
-  let loss = tf.mean(tf.sub(logSumExp, tf.sum(tf.mul(logits, oneHot), 1))) as tf.Scalar;
+  let loss = tf.mean(tf.sub(logSumExp, tf.sum(tf.mul(logits, wanted), 1))) as tf.Scalar;
 
   // Scores: L = u · Vᵀ + b.
-  const dLogits = tf.div(tf.sub(probabilities, oneHot), size) as tf.Tensor2D;
+  const dLogits = tf.div(tf.sub(probabilities, wanted), size) as tf.Tensor2D;
   let dShopper = tf.matMul(dLogits, side.items) as tf.Tensor2D;
   const dItemsFromScores = tf.matMul(tf.transpose(dLogits), shopper);
 

@@ -70,6 +70,8 @@ export interface StepOptions {
    * example's history, in the batch's order, read under dropout masks of their own.
    */
   contrastive?: { views: readonly HistoryInput[]; weight: number; temperature: number };
+  /** ε of label smoothing (`LossOptions.labelSmoothing` of recommender-maths); 0 or omitted for none. */
+  labelSmoothing?: number;
 }
 
 /** Neutral profile features: every value unknown. */
@@ -308,7 +310,12 @@ export class RecommenderModel {
       weight: contrastive.weight,
       temperature: contrastive.temperature,
     };
-    return lossAndGradients(this.#params(), input, targets, masks(options.seed), side, contrast);
+    return lossAndGradients(this.#params(), input, targets, {
+      dropout: masks(options.seed),
+      side,
+      contrast,
+      labelSmoothing: options.labelSmoothing,
+    });
   }
 
   /** V and Vᵀ under the current weights, kept until they change: serving a widget refresh should not rebuild every item's vector. */

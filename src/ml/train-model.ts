@@ -15,6 +15,7 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   contrastiveWeight: 0,
   contrastiveTemperature: 1,
   contrastivePositive: 'augmented',
+  labelSmoothing: 0,
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -74,6 +75,7 @@ export async function trainModel(
     contrastiveWeight,
     contrastiveTemperature,
     contrastivePositive,
+    labelSmoothing,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -96,6 +98,9 @@ export async function trainModel(
       'INVALID_PAYLOAD',
       `contrastiveTemperature should be a positive finite number, received ${contrastiveTemperature}`,
     );
+  }
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `labelSmoothing should be in [0, 1), received ${labelSmoothing}`);
   }
   if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `averageDecay should be in [0, 1), received ${averageDecay}`);
@@ -129,7 +134,7 @@ export async function trainModel(
         const indices = order.slice(start, start + BATCH_SIZE);
         const drawn = indices.map((index) => examples[index] as TrainingExample);
         last = stepDropout > 0 ? drawn.map((example) => withoutSomeSteps(example, stepDropout, random)) : drawn;
-        const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps) };
+        const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps), labelSmoothing };
         if (anchor) stepOptions.anchor = anchor;
         if (contrastiveWeight > 0) {
           // The second view: the same history, or another with the same next item, with a draw of its own.

@@ -64,6 +64,12 @@ export interface TrainOptions {
   /** Temperature τ dividing the contrastive term's dot-product similarities. @default 1 */
   contrastiveTemperature?: number;
   /**
+   * ε of label smoothing: the cross-entropy is taken against `1 − ε` on the next item plus `ε` spread
+   * over every item, so that the scores of the items a shopper happened not to pick are not pushed
+   * down without end. 0 for none. @default 0
+   */
+  labelSmoothing?: number;
+  /**
    * What the contrastive term pairs each history with: `'augmented'`, the same history read again;
    * `'sameNextItem'`, the history of another example (drawn anew at each pass) whose next item is the
    * same (DuoRec's supervised positive), or the history itself read again when no other has it.

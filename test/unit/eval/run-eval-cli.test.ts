@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/core/random.js';
+import { decodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import type { EvalReport } from '../../../src/eval/eval-report.js';
 import type { EvalSettings } from '../../../src/eval/eval-settings.js';
 import { type EvalIo, runEvalCli } from '../../../src/eval/run-eval-cli.js';
@@ -292,6 +293,31 @@ describe('npm run eval', () => {
     expect(await scores('averaged.json')).not.toEqual(await scores('plain.json'));
   }, 60_000);
 
+  it('--label-smoothing trains against a smoothed target, and --dim sets the width', async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '6'];
+    const plain = capture(dir);
+    const smoothed = capture(dir);
+    const wide = capture(dir);
+    expect(await runEvalCli([...argv, '--save-models', 'plain'], plain, { full: tiny, quick: tiny })).toBe(0);
+    expect(await runEvalCli([...argv, '--label-smoothing', '0.2'], smoothed, { full: tiny, quick: tiny })).toBe(0);
+    expect(await runEvalCli([...argv, '--dim', '12', '--save-models', 'wide'], wide, { full: tiny, quick: tiny })).toBe(
+      0,
+    );
+    expect(plain.err.join('\n')).not.toMatch(/label smoothing/u);
+    expect(smoothed.err.join('\n')).toMatch(/centralized: .*, label smoothing 0\.2/u);
+    // Both start near a uniform guess; against a smoothed target the loss falls less.
+    const lastLoss = (io: { err: string[] }) =>
+      Number(/epoch 6, mean loss ([\d.]+)/u.exec(io.err.join('\n'))?.[1] ?? Number.NaN);
+    expect(lastLoss(smoothed)).toBeGreaterThan(lastLoss(plain));
+    // The saved model has the width asked for: its item table is items × 12, the preset's is not.
+    const width = async (folder: string) => {
+      const { tensors } = decodeTensors(await readFile(join(dir, folder, 'centralized.safetensors')));
+      return tensors.item_embedding?.shape[1];
+    };
+    expect(await width('wide')).toBe(12);
+    expect(await width('plain')).toBe(tiny.dim);
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
@@ -304,6 +330,8 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--contrastive-weight', '-1'], /contrastive-weight|Option/u],
     [['--data', 'tiny.txt', '--contrastive-positive', 'other'], /Expected augmented or same-next-item/u],
     [['--data', 'tiny.txt', '--average-decay', '1'], /Invalid option --average-decay: Expected a decay below 1/u],
+    [['--data', 'tiny.txt', '--label-smoothing', '1'], /Invalid option --label-smoothing: Expected ε below 1/u],
+    [['--data', 'tiny.txt', '--dim', '2'], /Invalid option --dim: Expected a width of at least 4/u],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);

@@ -234,11 +234,39 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     tf.dispose([result.loss, ...Object.values(result.gradients)]);
   });
 
+  test('with label smoothing, loss and every gradient match the smoothed reference', async () => {
+    const weights = randomWeights();
+    const epsilon = 0.3;
+    const result = tf.tidy(() => {
+      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
+        labelSmoothing: epsilon,
+      });
+      return { loss, gradients };
+    });
+    // Against q = (1 − ε) · one-hot + ε / items: (1 − ε) · CE(target) + ε · the mean CE over every item.
+    const objective = (w: ReferenceWeights) =>
+      (1 - epsilon) * referenceLoss(w, features, examples) +
+      (epsilon / config.items) *
+        Array.from({ length: config.items }, (_, item) =>
+          referenceLoss(
+            w,
+            features,
+            examples.map((example) => ({ ...example, target: item })),
+          ),
+        ).reduce((total, loss) => total + loss, 0);
+    expect(objective(weights)).not.toBeCloseTo(referenceLoss(weights, features, examples), 2);
+    expect((await result.loss.data())[0]).toBeCloseTo(objective(weights), 5);
+    expect(await mismatches(result.gradients, weights, objective)).toEqual([]);
+    tf.dispose([result.loss, ...Object.values(result.gradients)]);
+  });
+
   test('with dropout masks, loss and every gradient match the reference under the same masks', async () => {
     const weights = randomWeights();
     const result = tf.tidy(() => {
       const masks = dropoutMasks(examples.length, HISTORY_LENGTH, config.dim, 0.3, 17);
-      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), masks);
+      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
+        dropout: masks,
+      });
       return { loss, gradients, masks: { steps: masks.steps, hidden: masks.hidden } };
     });
     const masks = await referenceMasks(result.masks);
@@ -260,19 +288,15 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     const result = tf.tidy(() => {
       const masks = dropoutMasks(contrasted.length, HISTORY_LENGTH, config.dim, 0.3, 17);
       const viewMasks = dropoutMasks(contrasted.length, HISTORY_LENGTH, config.dim, 0.3, 23);
-      const { loss, gradients } = lossAndGradients(
-        toParams(weights),
-        toBatch(contrasted),
-        targets(contrasted),
-        masks,
-        undefined,
-        {
+      const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(contrasted), targets(contrasted), {
+        dropout: masks,
+        contrast: {
           batch: toBatch(views.map((view) => ({ history: view, target: 0 }))),
           dropout: viewMasks,
           weight,
           temperature,
         },
-      );
+      });
       return { loss, gradients, masks: [masks.steps, masks.hidden, viewMasks.steps, viewMasks.hidden] as const };
     });
     const [steps, hidden, viewSteps, viewHidden] = result.masks;
