@@ -82,8 +82,10 @@ export class UpdateWorkerPool implements UpdateProcessor {
   }
 
   check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate> {
-    // The request's buffer moves to the worker and comes back as the checked update's.
-    const transfer = bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [];
+    // The request's buffer moves to the worker and comes back as the checked update's, when the
+    // bytes are the whole of it: a view into a buffer that holds other data is copied instead.
+    const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength;
+    const transfer = whole ? [bytes.buffer as ArrayBuffer] : [];
     return this.#send({ kind: 'check', bytes, check }, transfer) as Promise<CheckedUpdate>;
   }
 

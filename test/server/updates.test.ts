@@ -199,6 +199,28 @@ describe('federated updates', () => {
     expect((await getManifest(url)).version).toBe(version);
     expect(await receipt(await postUpdate(url, updateBody(zero, version, 1)))).toMatchObject({ pending: 1, version });
   });
+
+  it('reads an update from the web request where there is no Node request (a host other than Node), with the same limit', async () => {
+    const { version } = await getManifest(url);
+    const stream = (chunks: number, size: number) =>
+      new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < chunks; i++) controller.enqueue(new Uint8Array(size));
+          controller.close();
+        },
+      });
+    const post = (body: ReadableStream | Buffer) =>
+      running.server.app.request('/v1/updates', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    await expectError(await post(stream(5, 1000)), 413, 'PAYLOAD_TOO_LARGE');
+    await expectError(await post(stream(2, 1000)), 400, 'INVALID_PAYLOAD');
+    // Aggregated with the update the test before left pending: the round of two completes.
+    const body = updateBody(
+      filledWeights(config, () => 0),
+      version,
+      1,
+    );
+    expect(await receipt(await post(Buffer.from(body)))).toMatchObject({ pending: 0, version: version + 1 });
+  });
 });
 
 describe('concurrent updates', () => {

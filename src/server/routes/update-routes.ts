@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { ROUTES } from '../../core/sync/protocol.js';
-import { bodyLimit } from '../body-limit.js';
+import { requestBytes } from '../body-limit.js';
 import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
 import type { SyncService } from '../sync-service.js';
 
@@ -9,8 +9,8 @@ import type { SyncService } from '../sync-service.js';
  * Answers an `UpdateReceipt`; 409 `STALE_UPDATE` when the base is no longer the current version.
  */
 export function updateRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
-  return new Hono().post(ROUTES.updates, bodyLimit(options.maxUpdateBytes), async (c) => {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+  return new Hono().post(ROUTES.updates, async (c) => {
+    const bytes = await requestBytes(c, options.maxUpdateBytes);
     return c.json(await service.submitUpdate(bytes));
   });
 }

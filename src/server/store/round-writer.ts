@@ -4,6 +4,7 @@ import { tensorSize } from '../../core/model/weights.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import { DeltaAverage } from '../federated-average.js';
 import { addUpdateSums, type UpdateSum } from '../update-processing.js';
+import type { PayloadCache } from './payload-cache.js';
 import type { SqlQueryable } from './sql-client.js';
 import { insertModel, loadWeights, readModel, readOptimizer, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
 import type { ModelRecord, PendingUpdate, RoundCounts, RoundPolicy, UpdateOutcome } from './sync-store.js';
@@ -27,6 +28,7 @@ export class RoundWriter {
   readonly #tx: SqlQueryable;
   readonly #keep: number;
   readonly #model: (version: number) => Promise<ModelRecord | undefined>;
+  readonly #payloads: PayloadCache;
   #current: ModelRecord | undefined;
   #pending: number;
   /** Updates of the current round not stored yet, with the policy they came with. */
@@ -36,21 +38,27 @@ export class RoundWriter {
     tx: SqlQueryable,
     keep: number,
     model: (version: number) => Promise<ModelRecord | undefined>,
+    payloads: PayloadCache,
     current: ModelRecord | undefined,
     pending: number,
   ) {
     this.#tx = tx;
     this.#keep = keep;
     this.#model = model;
+    this.#payloads = payloads;
     this.#current = current;
     this.#pending = pending;
   }
 
-  /** `model` reads a version's record, which never changes (from memory when it can). */
+  /**
+   * `model` reads a version's record, which never changes (from memory when it can); `payloads`
+   * keeps what this process stores, for the aggregation to read from memory.
+   */
   static async open(
     tx: SqlQueryable,
     keep: number,
     model: (version: number) => Promise<ModelRecord | undefined>,
+    payloads: PayloadCache,
   ): Promise<RoundWriter> {
     const current = await readModel(tx);
     const [count] = current
@@ -60,7 +68,7 @@ export class RoundWriter {
           [current.version],
         )
       : [];
-    return new RoundWriter(tx, keep, model, current, Number(count?.n ?? 0));
+    return new RoundWriter(tx, keep, model, payloads, current, Number(count?.n ?? 0));
   }
 
   async add(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {
@@ -106,10 +114,15 @@ export class RoundWriter {
         const at = 4 * index;
         return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`;
       });
-      await this.#tx.query(
-        `INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ${rows.join(', ')}`,
+      // PostgreSQL inserts (and numbers) the rows of a VALUES list in its order, and returns them so.
+      const ids = await this.#tx.query<{ id: number }>(
+        `INSERT INTO omnipersona_pending_updates (base_version, round_version, examples, payload) VALUES ${rows.join(', ')}
+         RETURNING id`,
         values,
       );
+      ids.forEach(({ id }, index) => {
+        this.#payloads.set(id, round, (waiting[index] as (typeof waiting)[number]).update.encoded);
+      });
       return;
     }
     const sum = await sumByPolicy(current.config, waiting);
@@ -130,23 +143,9 @@ export class RoundWriter {
       [round],
     );
     for (const row of sums) average.addSum(decodeTensors(row.payload, STORED_LIMITS).tensors, row.weight, row.updates);
-    const stored = await tx.query<{ base_version: number; examples: number; payload: Uint8Array }>(
-      'SELECT base_version, examples, payload FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
-      [round],
-    );
+    const stored = await this.#storedUpdates(round);
     const waiting = this.#waiting.splice(0);
-    const updates = [
-      ...stored.map((row) => ({
-        update: {
-          baseVersion: row.base_version,
-          examples: row.examples,
-          encoded: row.payload,
-          staleness: round - row.base_version,
-        },
-        policy,
-      })),
-      ...waiting,
-    ];
+    const updates = [...stored.map((update) => ({ update, policy })), ...waiting];
     if (updates.length > 0) {
       const sum = await sumByPolicy(current.config, updates);
       average.addSum(sum.sums, sum.weight, sum.count);
@@ -168,7 +167,31 @@ export class RoundWriter {
     if (optimizer) await writeOptimizer(tx, record.version, optimizer);
     this.#current = record;
     this.#pending = 0;
+    this.#payloads.forgetRounds(round);
     return { version: record.version, pending: 0 };
+  }
+
+  /** The updates stored for `round`, their payloads from memory when this process wrote them. */
+  async #storedUpdates(round: number): Promise<PendingUpdate[]> {
+    const tx = this.#tx;
+    const rows = await tx.query<{ id: number; base_version: number; examples: number }>(
+      'SELECT id, base_version, examples FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
+      [round],
+    );
+    const missing = rows.filter((row) => !this.#payloads.get(row.id)).map((row) => row.id);
+    const read =
+      missing.length === 0
+        ? []
+        : await tx.query<{ id: number; payload: Uint8Array }>(
+            'SELECT id, payload FROM omnipersona_pending_updates WHERE id = ANY($1::integer[])',
+            [missing],
+          );
+    const payloads = new Map(read.map((row) => [row.id, row.payload]));
+    return rows.map((row) => {
+      const encoded = this.#payloads.get(row.id) ?? payloads.get(row.id);
+      if (!encoded) throw new OmniPersonaError('INTERNAL', `Pending update ${row.id} has no payload`);
+      return { baseVersion: row.base_version, examples: row.examples, encoded, staleness: round - row.base_version };
+    });
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   SyncedEvent,
 } from '../../core/sync/protocol.js';
 import { migrate, WRITE_LOCK_SQL } from './migrations.js';
+import { PayloadCache } from './payload-cache.js';
 import { RoundWriter, refusal } from './round-writer.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { insertCatalog, insertModel, loadWeights, readCatalog, readModel, stored } from './sql-rows.js';
@@ -36,6 +37,7 @@ export class SqlSyncStore implements SyncStore {
   readonly #keep: number;
   readonly #queued: QueuedUpdate[] = [];
   readonly #records = new Map<number, ModelRecord>();
+  readonly #payloads = new PayloadCache();
   #writing = false;
 
   private constructor(sql: SqlClient, keep: number) {
@@ -121,7 +123,7 @@ export class SqlSyncStore implements SyncStore {
         try {
           outcomes = await this.#sql.transaction(async (tx) => {
             await tx.query(WRITE_LOCK_SQL);
-            const round = await RoundWriter.open(tx, this.#keep, (version) => this.model(version));
+            const round = await RoundWriter.open(tx, this.#keep, (version) => this.model(version), this.#payloads);
             const results: Array<UpdateOutcome | OmniPersonaError> = [];
             for (const { update, policy } of batch) results.push(await round.add(update, policy).catch(refusal));
             await round.flush();
