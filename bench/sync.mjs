@@ -25,7 +25,7 @@ const SIZES = [
  * server's default size and of 1,000 (what a busy server, and DP noise, want: every round writes a
  * model version).
  */
-const THROUGHPUT = { items: 1000, seconds: 8, concurrency: 64, roundSizes: [20, 1000], maxStaleness: 4 };
+const THROUGHPUT = { items: 1000, seconds: 8, concurrency: 64, roundSizes: [20, 1000], maxStaleness: 4, runs: 3 };
 const CONSISTENCY_RUNS = 5;
 
 /**
@@ -51,21 +51,29 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
   const throughput = [];
   const postgres = process.env.OMNIPERSONA_TEST_POSTGRES_URL;
   for (const roundSize of THROUGHPUT.roundSizes) {
-    // In a folder, as the embedded store is deployed (its default is ./.omnipersona).
-    const dataDir = mkdtempSync(join(tmpdir(), 'omnipersona-bench-'));
-    try {
-      throughput.push(await measureThroughput('embedded (PGlite)', { dataDir }, roundSize));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+    const embedded = [];
+    const shared = [];
+    // Runs of each store in turn, so that a slow spell of the machine does not land on one store only.
+    for (let run = 0; run < THROUGHPUT.runs; run++) {
+      // In a folder, as the embedded store is deployed (its default is ./.omnipersona).
+      const dataDir = mkdtempSync(join(tmpdir(), 'omnipersona-bench-'));
+      try {
+        embedded.push(await measureThroughput('embedded (PGlite)', { dataDir }, roundSize));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      if (postgres) {
+        shared.push(
+          await withDatabase(postgres, (database) => measureThroughput('PostgreSQL', { database }, roundSize)),
+        );
+      }
     }
-    if (postgres) {
-      throughput.push(
-        await withDatabase(postgres, (database) => measureThroughput('PostgreSQL', { database }, roundSize)),
-      );
-    }
+    throughput.push(medianRun(embedded));
+    if (postgres) throughput.push(medianRun(shared));
   }
   console.log(
-    `\nUpdates accepted per second (${THROUGHPUT.items} items at width 64, ${THROUGHPUT.concurrency} at a time)`,
+    `\nUpdates accepted per second (${THROUGHPUT.items} items at width 64, ${THROUGHPUT.concurrency} at a time; ` +
+      `the median of ${THROUGHPUT.runs} runs of ${THROUGHPUT.seconds} s, and their range)`,
   );
   console.table(
     throughput.map((row) => ({
@@ -75,6 +83,7 @@ export async function runSyncBench({ results = join(root, 'bench', 'results') } 
       accepted: row.updates,
       'refused as stale': row.refusedStale,
       'accepted per second': row.perSecond.toFixed(0),
+      range: row.perSecondRange.map((value) => value.toFixed(0)).join('–'),
       'server CPU per update (ms)': row.serverCpuMs.toFixed(2),
       'rounds aggregated': row.rounds,
     })),
@@ -147,7 +156,18 @@ async function lowRankUpdate(config, baseVersion) {
   return encodeTensors(factored, metadata, 'I8', { random: Math.random });
 }
 
-/** Posts `THROUGHPUT.updates` updates to a server over HTTP, `concurrency` at a time. */
+/** The run of median throughput among `runs` (an odd number of them), with the range of all. */
+function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return {
+    ...median,
+    perSecondRange: [sorted[0].perSecond, sorted[sorted.length - 1].perSecond],
+    runs: runs.map(({ perSecond, serverCpuMs }) => ({ perSecond, serverCpuMs })),
+  };
+}
+
+/** Posts updates to a server over HTTP for `THROUGHPUT.seconds`, `concurrency` at a time. */
 async function measureThroughput(store, storage, roundSize) {
   const server = await startServerProcess({
     ...storage,

@@ -1,6 +1,10 @@
 import { OmniPersonaError } from '../errors.js';
 import { tensorSize, type WeightSet } from '../model/weights.js';
 
+/** One of each for every header: a server reads one per update, and making a codec costs more than using it. */
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
 /**
  * Weights on the wire and on disk, in the safetensors layout: an 8-byte little-endian header length,
  * a JSON header naming each tensor's dtype, shape and byte range, then the little-endian tensor bytes.
@@ -54,7 +58,7 @@ export function encodeTensors(
     if (dtype === 'I8') meta[`scale.${name}`] = String(int8Scale(tensor.data));
   }
   header.__metadata__ = meta;
-  let headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  let headerBytes = UTF8_ENCODER.encode(JSON.stringify(header));
   const padded = Math.ceil(headerBytes.length / ALIGN) * ALIGN;
   if (padded !== headerBytes.length) {
     const spaced = new Uint8Array(padded).fill(0x20);
@@ -134,7 +138,7 @@ function readHeader(bytes: Uint8Array, limits: DecodeLimits) {
   if (headerLength > bytes.length - 8) fail(`header length ${headerLength} runs past the payload`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+    header = JSON.parse(UTF8_DECODER.decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
   } catch (error) {
     throw new OmniPersonaError('INVALID_PAYLOAD', 'Tensor header is not JSON', { cause: error });
   }
