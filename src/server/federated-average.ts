@@ -246,54 +246,15 @@ export function privateMean(
   return withNoise(average.mean() as WeightSet, updates.length, options);
 }
 
-/** How a round weighs its updates and protects their mean. */
-export interface RoundAveraging<Update extends WeightedDelta = WeightedDelta> {
-  /** DP-FedAvg ({@link privateMean}): every update clipped and weighing the same, noise on the mean. */
-  privacy?: PrivateMeanOptions;
-  /** An update's weight in the weighted mean, without `privacy`. */
-  weightOf: (update: Update) => number;
-}
-
-/** What `update` adds to its round's {@link DeltaAverage} under `averaging`. */
-export function roundContribution<Update extends WeightedDelta>(
-  update: Update,
-  { privacy, weightOf }: RoundAveraging<Update>,
-): WeightedDelta {
-  return privacy ? clippedAlike(update, privacy.clipNorm) : { ...update, examples: weightOf(update) };
-}
-
 /**
- * A round's mean from the {@link DeltaAverage} of its {@link roundContribution}s: the weighted mean,
- * or with `privacy` DP-FedAvg's, noise included; undefined for an empty round.
+ * A round's mean from the {@link DeltaAverage} of its updates (each clipped and weighing 1 under
+ * `privacy`): the weighted mean, or with `privacy` DP-FedAvg's, noise included; undefined for an
+ * empty round.
  */
 export function roundResult(average: DeltaAverage, privacy?: PrivateMeanOptions): WeightSet | undefined {
   const mean = average.mean();
   return privacy && mean ? withNoise(mean, average.count, privacy) : mean;
 }
-
-/**
- * {@link weightedMean} or {@link privateMean} of a round, adding a few updates at a time and
- * letting the event loop run between them (`pause`), so that a server aggregating a large round
- * keeps answering.
- */
-export async function roundMean<Update extends WeightedDelta>(
-  like: WeightSet,
-  updates: readonly Update[],
-  { pause, ...averaging }: RoundAveraging<Update> & { pause: () => Promise<void> },
-): Promise<WeightSet | undefined> {
-  if (updates.length === 0) return undefined;
-  const average = new DeltaAverage(like);
-  for (let start = 0; start < updates.length; start += UPDATES_PER_SLICE) {
-    if (start > 0) await pause();
-    average.addAll(
-      updates.slice(start, start + UPDATES_PER_SLICE).map((update) => roundContribution(update, averaging)),
-    );
-  }
-  return roundResult(average, averaging.privacy);
-}
-
-/** Updates {@link roundMean} adds between pauses. */
-const UPDATES_PER_SLICE = 8;
 
 /** DP-FedAvg's view of an update: clipped, and weighing as much as any other. */
 function clippedAlike(update: WeightedDelta, clipNorm: number): WeightedDelta {

@@ -4,14 +4,7 @@ import type { WeightSet } from '../../src/core/model/weights.js';
 import { weightsNorm } from '../../src/core/model/weights.js';
 import { seededRandom } from '../../src/core/random.js';
 import { clipUpdate, factorWeights } from '../../src/core/sync/low-rank.js';
-import {
-  DeltaAverage,
-  federatedAverage,
-  privateMean,
-  roundMean,
-  weightedMean,
-  withStep,
-} from '../../src/server/federated-average.js';
+import { DeltaAverage, federatedAverage, privateMean, withStep } from '../../src/server/federated-average.js';
 import { growWeights } from '../../src/server/grow-weights.js';
 import { ServerAdam } from '../../src/server/server-optimizer.js';
 
@@ -185,46 +178,6 @@ describe('DeltaAverage', () => {
     expect([merged.count, merged.weight]).toEqual([whole.count, whole.weight]);
     expectClose(merged.mean(), whole.mean());
     expect(() => merged.addSum({}, 1, 1)).toThrow(/lack tensor/);
-  });
-});
-
-describe('roundMean', () => {
-  const config = { items: 6, categories: 2, brands: 2, dim: 3 };
-  const like = initialWeights(config, 1);
-  const updates = Array.from({ length: 20 }, (_, i) => ({
-    delta: initialWeights(config, i + 2),
-    examples: (i % 4) + 1,
-  }));
-
-  it('is the weighted mean, pausing for the event loop every few updates', async () => {
-    let pauses = 0;
-    const pause = async () => {
-      pauses++;
-    };
-    const mean = await roundMean(like, updates, { weightOf: (update) => update.examples * 2, pause });
-    const expected = weightedMean(like, updates) as WeightSet;
-    for (const [name, tensor] of Object.entries(expected)) {
-      tensor.data.forEach((value, i) => {
-        expect(mean?.[name]?.data[i]).toBeCloseTo(value, 6);
-      });
-    }
-    expect(pauses).toBe(2);
-  });
-
-  it('is DP-FedAvg’s mean with privacy options, the same noise for the same random stream', async () => {
-    const privacy = { clipNorm: 0.5, noiseMultiplier: 1.2 };
-    const mean = await roundMean(like, updates, {
-      privacy: { ...privacy, random: seededRandom(3) },
-      weightOf: () => 1,
-      pause: async () => {},
-    });
-    const expected = privateMean(like, updates, { ...privacy, random: seededRandom(3) }) as WeightSet;
-    for (const [name, tensor] of Object.entries(expected)) {
-      tensor.data.forEach((value, i) => {
-        expect(mean?.[name]?.data[i]).toBeCloseTo(value, 6);
-      });
-    }
-    expect(await roundMean(like, [], { weightOf: () => 1, pause: async () => {} })).toBeUndefined();
   });
 });
 
