@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { OmniPersonaError } from '../core/errors.js';
 import type { TrainingExample, TrainOptions } from '../core/model/model-runtime.js';
 import { seededRandom } from '../core/random.js';
-import { checkExample, type RecommenderModel, type StepOptions } from './recommender-model.js';
+import { checkExample } from './model-inputs.js';
+import type { RecommenderModel, StepOptions } from './recommender-model.js';
 
 /** Defaults of {@link TrainOptions}, kept in one place. */
 export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
