@@ -6,7 +6,7 @@ import { DeltaAverage } from '../federated-average.js';
 import { addUpdateSums, type UpdateSum } from '../update-processing.js';
 import type { PayloadCache } from './payload-cache.js';
 import type { SqlQueryable } from './sql-client.js';
-import { insertModel, loadWeights, readModel, readOptimizer, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
+import { insertModel, loadWeights, readOptimizer, readRound, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
 import type { ModelRecord, PendingUpdate, RoundCounts, RoundPolicy, UpdateOutcome } from './sync-store.js';
 
 /** An update's own refusal (unknown or stale base), which leaves the transaction usable for the others. */
@@ -60,15 +60,8 @@ export class RoundWriter {
     model: (version: number) => Promise<ModelRecord | undefined>,
     payloads: PayloadCache,
   ): Promise<RoundWriter> {
-    const current = await readModel(tx);
-    const [count] = current
-      ? await tx.query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM omnipersona_pending_updates WHERE round_version = $1)
-            + (SELECT coalesce(sum(updates), 0) FROM omnipersona_round_sums WHERE round_version = $1) AS n`,
-          [current.version],
-        )
-      : [];
-    return new RoundWriter(tx, keep, model, payloads, current, Number(count?.n ?? 0));
+    const round = await readRound(tx);
+    return new RoundWriter(tx, keep, model, payloads, round?.model, round?.pending ?? 0);
   }
 
   async add(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {

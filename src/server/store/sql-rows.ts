@@ -77,17 +77,33 @@ export async function readModel(sql: SqlQueryable, version?: number): Promise<Mo
       : await sql.query<ModelRow>(`SELECT ${MODEL_COLUMNS} FROM omnipersona_model_versions WHERE version = $1`, [
           version,
         ]);
-  return (
-    row && {
-      version: row.version,
-      config: row.config,
-      catalogVersion: row.catalog_version,
-      updates: row.updates,
-      rounds: { noisy: row.noisy_rounds, plain: row.plain_rounds, privacyLoss: row.privacy_loss },
-      digest: row.digest,
-      createdAt: row.created_at,
-    }
+  return row && modelRecord(row);
+}
+
+/**
+ * The current model and how many updates its round holds so far, stored as received or inside
+ * sums, in one statement: what every write of updates reads first.
+ */
+export async function readRound(sql: SqlQueryable): Promise<{ model: ModelRecord; pending: number } | undefined> {
+  const [row] = await sql.query<ModelRow & { pending: number | string }>(
+    `SELECT ${MODEL_COLUMNS},
+       (SELECT count(*) FROM omnipersona_pending_updates WHERE round_version = m.version)
+         + (SELECT coalesce(sum(updates), 0) FROM omnipersona_round_sums WHERE round_version = m.version) AS pending
+     FROM omnipersona_model_versions m ORDER BY version DESC LIMIT 1`,
   );
+  return row && { model: modelRecord(row), pending: Number(row.pending) };
+}
+
+function modelRecord(row: ModelRow): ModelRecord {
+  return {
+    version: row.version,
+    config: row.config,
+    catalogVersion: row.catalog_version,
+    updates: row.updates,
+    rounds: { noisy: row.noisy_rounds, plain: row.plain_rounds, privacyLoss: row.privacy_loss },
+    digest: row.digest,
+    createdAt: row.created_at,
+  };
 }
 
 export async function loadWeights(sql: SqlQueryable, version: number): Promise<WeightSet> {
