@@ -22,10 +22,11 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
 type NodeBody = AsyncIterable<Uint8Array>;
 
 /**
- * A binary body of at most `maxBytes`, in a buffer of its own (a worker may take it over). Under
- * Node it is read straight from the `IncomingMessage` that `@hono/node-server` passes as
- * `c.env.incoming`, without building a web `Request` and its streams: for the small bodies of
- * model updates, that was a sixth of the server's time per request. Elsewhere, from the request's stream.
+ * A binary body (a model update, a published model) of at most `maxBytes`, in a buffer of its own
+ * (a worker may take it over). Under Node it is read straight from the `IncomingMessage` that
+ * `@hono/node-server` passes as `c.env.incoming`, without building a web `Request` and its
+ * streams, which took a measurable share of the server's time per model update. Elsewhere, from
+ * the request's stream.
  * @throws OmniPersonaError `PAYLOAD_TOO_LARGE` (the answer closes the connection, as
  * {@link bodyLimit}'s does), or `INVALID_REQUEST` when the body breaks off.
  */

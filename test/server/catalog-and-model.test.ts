@@ -171,6 +171,25 @@ describe('catalog and model over HTTP', () => {
     expect((await getManifest(url)).version).toBe(3);
   });
 
+  it('refuses a published model over maxModelBytes with 413, and keeps the model', async () => {
+    const small = await startServer({ adminToken: ADMIN_TOKEN, modelDim: 8, maxModelBytes: 1024 });
+    try {
+      await small.server.importCatalog(makeItems(8));
+      const { version, config } = await getManifest(small.url);
+      const body = encodeTensors(filledWeights(config, () => 0));
+      expect(body.length).toBeGreaterThan(1024);
+      const response = await fetch(`${small.url}/v1/model`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: Buffer.from(body),
+      });
+      await expectError(response, 413, 'PAYLOAD_TOO_LARGE');
+      expect((await getManifest(small.url)).version).toBe(version);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('imports catalogs in-process through the SyncServer, validating them', async () => {
     await expect(running.server.importCatalog([{ id: '' }])).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     const result = await running.server.importCatalog([{ id: 'sku-0', name: 'Renamed' }]);

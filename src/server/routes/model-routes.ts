@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { DEFAULT_OPTIONS } from '../../core/personalizer/options.js';
 import { ROUTES } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
-import { bodyLimit } from '../body-limit.js';
+import { requestBytes } from '../body-limit.js';
 import { errorResponse } from '../error-response.js';
 import { formatIssues } from '../format-issues.js';
 import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
@@ -51,8 +51,8 @@ export function modelRoutes(service: SyncService, options: ResolvedSyncServerOpt
         });
       },
     )
-    .put(ROUTES.model, adminAuth(options.adminToken), bodyLimit(options.maxModelBytes), async (c) => {
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
+    .put(ROUTES.model, adminAuth(options.adminToken), async (c) => {
+      const bytes = await requestBytes(c, options.maxModelBytes);
       return c.json(await service.publishModelPayload(bytes));
     })
     .get(ROUTES.modelPrior, adminAuth(options.adminToken), vValidator('query', PriorQuerySchema, invalid), async (c) =>

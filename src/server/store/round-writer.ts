@@ -113,8 +113,9 @@ export class RoundWriter {
          RETURNING id`,
         values,
       );
-      ids.forEach(({ id }, index) => {
-        this.#payloads.set(id, round, (waiting[index] as (typeof waiting)[number]).update.encoded);
+      waiting.forEach(({ update }, index) => {
+        const id = ids[index]?.id;
+        if (id !== undefined) this.#payloads.set(id, round, update.encoded);
       });
       return;
     }
