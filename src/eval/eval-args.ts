@@ -30,6 +30,8 @@ export interface EvalArgs {
   averageDecay?: number;
   /** ε of the centralized training's label smoothing (`labelSmoothing`), instead of the preset's (0: none). */
   labelSmoothing?: number;
+  /** Whether the centralized training leaves each history's own items out of its softmax (`excludeSeen`), instead of the preset's. */
+  excludeSeen?: boolean;
   /** The embedding width of every trained model, instead of the preset's. */
   dim?: number;
   /** Overrides the preset's federated rounds. */
@@ -85,6 +87,10 @@ Options:
   --label-smoothing <ε>
                        Centralized training's cross-entropy against 1 − ε on the next item and ε
                        spread over every item, instead of the preset's (0: the plain target)
+  --exclude-seen <yes|no>
+                       Whether the centralized training leaves each history's own items (bar the
+                       next one) out of its softmax, as the ranking leaves them out, instead of the
+                       preset's (no)
   --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
@@ -149,6 +155,12 @@ const FlagsSchema = v.object({
   'label-smoothing': v.optional(
     v.pipe(Decimal, v.minValue(0, 'Expected ε of at least 0'), v.ltValue(1, 'Expected ε below 1')),
   ),
+  'exclude-seen': v.optional(
+    v.pipe(
+      v.picklist(['yes', 'no'], 'Expected yes or no'),
+      v.transform((answer) => answer === 'yes'),
+    ),
+  ),
   dim: v.optional(
     v.pipe(Count, v.minValue(4, 'Expected a width of at least 4'), v.maxValue(512, 'Expected a width of at most 512')),
   ),
@@ -187,6 +199,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'contrastive-positive': { type: 'string' },
         'average-decay': { type: 'string' },
         'label-smoothing': { type: 'string' },
+        'exclude-seen': { type: 'string' },
         dim: { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
@@ -214,6 +227,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'contrastive-positive': contrastivePositive,
     'average-decay': averageDecay,
     'label-smoothing': labelSmoothing,
+    'exclude-seen': excludeSeen,
     dim,
     rounds,
     'update-rank': updateRank,
@@ -233,6 +247,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     contrastivePositive,
     averageDecay,
     labelSmoothing,
+    excludeSeen,
     dim,
     rounds,
     updateRank,

@@ -28,6 +28,8 @@ export interface EvalSettings {
     averageDecay?: number;
     /** ε of label smoothing (`TrainOptions.labelSmoothing`); none when omitted. */
     labelSmoothing?: number;
+    /** Leave each history's own items out of its softmax (`TrainOptions.excludeSeen`); not when omitted. */
+    excludeSeen?: boolean;
   };
   federated: {
     rounds: number;

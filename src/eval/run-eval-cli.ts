@@ -109,6 +109,11 @@ function smoothing(epsilon: number | undefined): Pick<EvalSettings['centralized'
   return epsilon ? { labelSmoothing: epsilon } : {};
 }
 
+/** Whether the centralized training leaves seen items out of its softmax; omitted when not. */
+function seenLeftOut(exclude: boolean | undefined): Pick<EvalSettings['centralized'], 'excludeSeen'> {
+  return exclude ? { excludeSeen: true } : {};
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const preset = args.quick ? presets.quick : presets.full;
@@ -122,6 +127,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       ...contrastive(args, preset.centralized.contrastive),
       ...averaging(args.averageDecay ?? preset.centralized.averageDecay),
       ...smoothing(args.labelSmoothing ?? preset.centralized.labelSmoothing),
+      ...seenLeftOut(args.excludeSeen ?? preset.centralized.excludeSeen),
     },
     federated: {
       ...preset.federated,

@@ -28,7 +28,8 @@ export async function trainCentralized(
           : `, contrastive weight ${settings.contrastive.weight} at temperature ${settings.contrastive.temperature}` +
             (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')) +
         (settings.averageDecay === undefined ? '' : `, weights averaged with decay ${settings.averageDecay}`) +
-        (settings.labelSmoothing === undefined ? '' : `, label smoothing ${settings.labelSmoothing}`),
+        (settings.labelSmoothing === undefined ? '' : `, label smoothing ${settings.labelSmoothing}`) +
+        (settings.excludeSeen ? ', seen items left out of the softmax' : ''),
     );
     const result = await trainModel(
       model,
@@ -49,6 +50,7 @@ export async function trainCentralized(
             }),
         ...(settings.averageDecay === undefined ? {} : { averageDecay: settings.averageDecay }),
         ...(settings.labelSmoothing === undefined ? {} : { labelSmoothing: settings.labelSmoothing }),
+        ...(settings.excludeSeen ? { excludeSeen: true } : {}),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,

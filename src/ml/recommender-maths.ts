@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { OmniPersonaError } from '../core/errors.js';
 import { infoNce } from './contrastive-loss.js';
 
 /*
@@ -14,6 +15,9 @@ import { infoNce } from './contrastive-loss.js';
  *   u  = u₀ + relu(u₀ · hidden_weights) · hidden_output_weights                  shopper  [b, D]
  *   L  = u · Vᵀ + item_bias                                                      scores   [b, items]
  *   loss = mean over the batch of logsumexp(L) − L[target]
+ *
+ * Optionally (`seen`), L is taken over the items each history has not seen (its own items,
+ * bar the target, are pushed to MASKED), as a ranking that leaves out seen items reads it.
  *
  * Optionally (CL4SRec / DuoRec), a contrastive term: u′, the shopper vectors of a second view of the
  * same histories (other steps left out, other dropout masks), and
@@ -137,6 +141,14 @@ export interface LossOptions {
    * others'. 0 (the default) for the plain target.
    */
   labelSmoothing?: number;
+  /**
+   * Histories (in the batch's order) whose items, other than each target, are left out of that
+   * example's softmax: a shopper's ranking leaves out what they have seen (`for-you` and the
+   * evaluation do), so the model need not push those items, the nearest to what comes next, below
+   * the rest. Usually the batch itself, or its histories before steps were left out of them; none
+   * when omitted.
+   */
+  seen?: SequenceBatch;
 }
 
 /**
@@ -156,11 +168,17 @@ export function lossAndGradients(
   const { shopper } = forward;
   const size = shopper.shape[0];
   const items = params.itemBias.shape[0];
-  const logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
-
-  // The target distribution q: one-hot, or with ε spread over every item.
   const oneHot = tf.cast(tf.oneHot(targets, items), 'float32') as tf.Tensor2D;
-  const wanted = labelSmoothing > 0 ? tf.add(tf.mul(oneHot, 1 - labelSmoothing), labelSmoothing / items) : oneHot;
+  const seen = options.seen && seenItems(options.seen, oneHot);
+  let logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
+  if (seen) logits = tf.add(logits, tf.mul(seen, MASKED));
+
+  // The target distribution q: one-hot, or with ε spread over every item the softmax ranks.
+  let wanted = oneHot;
+  if (labelSmoothing > 0) {
+    const spread = seen ? tf.div(tf.sub(1, seen), tf.sub(items, tf.sum(seen, 1, true))) : 1 / items;
+    wanted = tf.add(tf.mul(oneHot, 1 - labelSmoothing), tf.mul(spread, labelSmoothing)) as tf.Tensor2D;
+  }
   const probabilities = tf.softmax(logits);
   // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM. Σ q = 1,
   // so the cross-entropy against q is logsumexp(L) − Σ q · L.
@@ -292,6 +310,21 @@ function encoderGradients(
       personalVector: tf.sum(dBase, 0) as tf.Tensor1D,
     },
   };
+}
+
+/**
+ * 1 where an item is among a history's steps and is not its target, else 0: `[b, items]`, from the
+ * targets' one-hot rows.
+ */
+function seenItems(batch: SequenceBatch, oneHot: tf.Tensor2D): tf.Tensor2D {
+  const [size, length] = batch.mask.shape;
+  if (size !== oneHot.shape[0]) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `Expected ${oneHot.shape[0]} seen histories, received ${size}`);
+  }
+  const rows = tf.reshape(tf.tile(tf.expandDims(tf.range(0, size, 1, 'int32'), 1), [1, length]), [-1]);
+  // Padding steps add 0; a step's item counted twice still marks 1.
+  const counts = tf.scatterND(tf.stack([rows, batch.items], 1), tf.reshape(batch.mask, [-1]), oneHot.shape);
+  return tf.mul(tf.step(counts), tf.sub(1, oneHot)) as tf.Tensor2D;
 }
 
 /** V: each item's own vector plus its side features'. */

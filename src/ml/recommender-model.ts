@@ -12,7 +12,6 @@ import {
   lossAndGradients,
   type RecommenderParams,
   type RecommenderWeights,
-  type SequenceBatch,
   scores,
 } from './recommender-maths.js';
 
@@ -65,6 +64,8 @@ export interface StepOptions {
   contrastive?: { views: readonly HistoryInput[]; weight: number; temperature: number };
   /** ε of label smoothing (`LossOptions.labelSmoothing` of recommender-maths); 0 or omitted for none. */
   labelSmoothing?: number;
+  /** Histories whose items (bar each target) are left out of the examples' softmax (`LossOptions.seen`), in the batch's order. */
+  seen?: readonly HistoryInput[];
 }
 
 /**
@@ -305,6 +306,7 @@ export class RecommenderModel {
       side,
       contrast,
       labelSmoothing: options.labelSmoothing,
+      seen: options.seen && sequenceBatch(options.seen),
     });
   }
 

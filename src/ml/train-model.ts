@@ -17,6 +17,7 @@ export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
   contrastiveTemperature: 1,
   contrastivePositive: 'augmented',
   labelSmoothing: 0,
+  excludeSeen: false,
   stayNear: 0,
   keepShare: 1,
   optimizer: 'adam',
@@ -77,6 +78,7 @@ export async function trainModel(
     contrastiveTemperature,
     contrastivePositive,
     labelSmoothing,
+    excludeSeen,
     stayNear,
     optimizer: method,
     adamEpsilon,
@@ -137,6 +139,8 @@ export async function trainModel(
         last = stepDropout > 0 ? drawn.map((example) => withoutSomeSteps(example, stepDropout, random)) : drawn;
         const stepOptions: StepOptions = { dropout, seed: stepSeed(seed, result.steps), labelSmoothing };
         if (anchor) stepOptions.anchor = anchor;
+        // The whole history: a step left out of this pass' reading was still seen.
+        if (excludeSeen) stepOptions.seen = drawn.map((example) => example.history);
         if (contrastiveWeight > 0) {
           // The second view: the same history, or another with the same next item, with a draw of its own.
           const positives = sameNextItem

@@ -70,6 +70,12 @@ export interface TrainOptions {
    */
   labelSmoothing?: number;
   /**
+   * Leave the items of each example's history, bar its next item, out of its softmax, as `for-you`
+   * leaves seen items out of its ranking: the model is not taught to rank them below the rest.
+   * @default false
+   */
+  excludeSeen?: boolean;
+  /**
    * What the contrastive term pairs each history with: `'augmented'`, the same history read again;
    * `'sameNextItem'`, the history of another example (drawn anew at each pass) whose next item is the
    * same (DuoRec's supervised positive), or the history itself read again when no other has it.

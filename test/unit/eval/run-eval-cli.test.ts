@@ -318,6 +318,20 @@ describe('npm run eval', () => {
     expect(await width('plain')).toBe(tiny.dim);
   }, 60_000);
 
+  it("--exclude-seen yes leaves each history's own items out of the centralized softmax", async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '3'];
+    const plain = capture(dir);
+    const excluded = capture(dir);
+    expect(await runEvalCli([...argv, '--exclude-seen', 'no'], plain, { full: tiny, quick: tiny })).toBe(0);
+    expect(await runEvalCli([...argv, '--exclude-seen', 'yes'], excluded, { full: tiny, quick: tiny })).toBe(0);
+    expect(plain.err.join('\n')).not.toMatch(/seen items/u);
+    expect(excluded.err.join('\n')).toMatch(/centralized: .*, seen items left out of the softmax/u);
+    // Fewer items compete for each next one, so the loss is lower from the first pass.
+    const firstLoss = (io: { err: string[] }) =>
+      Number(/epoch 1, mean loss ([\d.]+)/u.exec(io.err.join('\n'))?.[1] ?? Number.NaN);
+    expect(firstLoss(excluded)).toBeLessThan(firstLoss(plain));
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
@@ -332,6 +346,7 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--average-decay', '1'], /Invalid option --average-decay: Expected a decay below 1/u],
     [['--data', 'tiny.txt', '--label-smoothing', '1'], /Invalid option --label-smoothing: Expected ε below 1/u],
     [['--data', 'tiny.txt', '--dim', '2'], /Invalid option --dim: Expected a width of at least 4/u],
+    [['--data', 'tiny.txt', '--exclude-seen', 'maybe'], /Invalid option --exclude-seen: Expected yes or no/u],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);

@@ -260,6 +260,56 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     tf.dispose([result.loss, ...Object.values(result.gradients)]);
   });
 
+  test('with seen items left out, loss and every gradient match the reference over the unseen items', async () => {
+    const weights = randomWeights();
+    // The seen histories are not the batch's own: each also saw item 1, as a step left out of the
+    // batch's reading would have been. The last example has seen the whole catalog.
+    const seen = examples.map((example) => ({
+      ...example.history,
+      items: Int32Array.from([...example.history.items, 1].slice(-HISTORY_LENGTH)),
+      signals: Int32Array.from([...example.history.signals, 0].slice(-HISTORY_LENGTH)),
+    }));
+    const run = (labelSmoothing: number) =>
+      tf.tidy(() => {
+        const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
+          seen: toBatch(seen.map((history, i) => ({ history, target: (examples[i] as TrainingExample).target }))),
+          labelSmoothing,
+        });
+        return { loss, gradients };
+      });
+    // Each example's softmax over the items its seen history lacks, and its target; with label
+    // smoothing ε, (1 − ε) on the target and ε spread over those same items.
+    const objective = (epsilon: number) => (w: ReferenceWeights) =>
+      examples.reduce((total, { history, target }, i) => {
+        const scores = Array.from(referenceScores(w, features, history));
+        const held = new Set((seen[i] as HistoryInput).items);
+        const ranked = scores.flatMap((_, item) => (item === target || !held.has(item) ? [item] : []));
+        const top = Math.max(...ranked.map((item) => scores[item] as number));
+        const logSumExp =
+          top + Math.log(ranked.reduce((sum, item) => sum + Math.exp((scores[item] as number) - top), 0));
+        const spread = ranked.reduce((sum, item) => sum + logSumExp - (scores[item] as number), 0) / ranked.length;
+        return total + (1 - epsilon) * (logSumExp - (scores[target] as number)) + epsilon * spread;
+      }, 0) / examples.length;
+    expect(objective(0)(weights)).not.toBeCloseTo(referenceLoss(weights, features, examples), 2);
+    for (const epsilon of [0, 0.3]) {
+      const result = run(epsilon);
+      expect((await result.loss.data())[0]).toBeCloseTo(objective(epsilon)(weights), 5);
+      expect(await mismatches(result.gradients, weights, objective(epsilon))).toEqual([]);
+      tf.dispose([result.loss, ...Object.values(result.gradients)]);
+    }
+  });
+
+  test('seen histories must match the batch one for one', () => {
+    const weights = randomWeights();
+    expect(() =>
+      tf.tidy(() => {
+        lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
+          seen: toBatch(examples.slice(1)),
+        });
+      }),
+    ).toThrow(/Expected 5 seen histories, received 4/u);
+  });
+
   test('with dropout masks, loss and every gradient match the reference under the same masks', async () => {
     const weights = randomWeights();
     const result = tf.tidy(() => {
