@@ -70,9 +70,13 @@ export interface UpdateSum {
   count: number;
 }
 
+/** Updates decoded at once by {@link sumUpdates}: their factors are multiplied out together. */
+const DECODED_AT_ONCE = 16;
+
 /**
  * Σ weightᵢ · Δᵢ over stored updates of a model shaped as `config`, factored matrices multiplied
- * out by `products`.
+ * out by `products`. Decodes a few updates at a time, so that a round of thousands is never all
+ * in memory as float32.
  * @throws OmniPersonaError `INVALID_PAYLOAD` when a part does not decode or lacks a tensor of `config`.
  */
 export function sumUpdates(
@@ -81,11 +85,13 @@ export function sumUpdates(
   products: FactorProducts = addFactorProducts,
 ): UpdateSum {
   const average = new DeltaAverage(zeroWeights(config), products);
-  const deltas: WeightedDelta[] = parts.map(({ encoded, weight, clipNorm }) => {
-    const delta = decodeTensors(encoded, STORED_LIMITS).tensors;
-    return { delta: clipNorm === undefined ? delta : clipUpdate(delta, clipNorm).delta, examples: weight };
-  });
-  average.addAll(deltas);
+  for (let start = 0; start < parts.length; start += DECODED_AT_ONCE) {
+    const deltas: WeightedDelta[] = parts.slice(start, start + DECODED_AT_ONCE).map(({ encoded, weight, clipNorm }) => {
+      const delta = decodeTensors(encoded, STORED_LIMITS).tensors;
+      return { delta: clipNorm === undefined ? delta : clipUpdate(delta, clipNorm).delta, examples: weight };
+    });
+    average.addAll(deltas);
+  }
   return { sums: average.sums(), weight: average.weight, count: average.count };
 }
 
@@ -115,8 +121,8 @@ export function addUpdateSums(into: UpdateSum, other: UpdateSum): UpdateSum {
 
 /**
  * Where the server runs {@link checkUpdateBytes} and {@link sumUpdates}: on its own thread, or in a
- * pool of worker threads (`update-workers.ts`). `check` may take over the bytes it is given (they
- * are left empty); `sum` leaves its parts as they are.
+ * pool of worker threads (`update-workers.ts`). Both may take over the bytes they are given (which
+ * are then left empty): `check` its update's, `sum` its parts'.
  */
 export interface UpdateProcessor {
   check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate>;

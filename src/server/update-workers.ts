@@ -26,10 +26,16 @@ export type WorkerReply =
   | { id: number; result: CheckedUpdate | UpdateSum; error?: undefined }
   | { id: number; error: { code: OmniPersonaErrorCode; message: string } };
 
+/**
+ * What goes over a worker's port each way: the requests that arrived in one turn of the event loop,
+ * and the worker's replies to them, so that a busy server pays for one message, not one per update.
+ */
+export type WorkerMessage<T extends WorkerRequest | WorkerReply> = T[];
+
 /** The worker's entry point, next to this module in the build. */
 const WORKER_URL = new URL('./update-worker.js', import.meta.url);
 
-/** Updates in one job of a sum, at most. */
+/** Updates in one job of a sum, at least: fewer are not worth another worker's reply to add up. */
 const PARTS_PER_JOB = 16;
 
 /** What a job's promise settles. */
@@ -38,10 +44,11 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-/** One worker thread and the jobs it has been sent and not answered yet, by id. */
+/** One worker thread, the jobs it has been sent and not answered yet (by id), and those still to post. */
 interface PoolWorker {
   worker: Worker;
   running: Map<number, Queued>;
+  outbox: { requests: WorkerRequest[]; transfer: Set<ArrayBuffer> };
 }
 
 /**
@@ -49,8 +56,9 @@ interface PoolWorker {
  * updates (the arithmetic of a round) run beside the thread that serves HTTP and writes the
  * database. Checks and sums have workers of their own: the store waits for a sum holding its
  * write lock, and it should not wait behind the checks of requests still arriving. Each job goes
- * to the worker of its kind with the fewest jobs running; a large sum is split into jobs and added
- * up here. A worker that dies fails its jobs with `INTERNAL` and is replaced.
+ * to the worker of its kind with the fewest jobs running, posted with the others of the same turn of
+ * the event loop; a large sum is split into one job per worker and added up here. A worker that dies
+ * fails its jobs with `INTERNAL` and is replaced.
  */
 export class UpdateWorkerPool implements UpdateProcessor {
   /** Workers for each kind of job, so that a sum never waits behind checks. */
@@ -58,6 +66,7 @@ export class UpdateWorkerPool implements UpdateProcessor {
   readonly #onError: (error: Error) => void;
   #nextId = 1;
   #closed = false;
+  #posting = false;
 
   private constructor(size: number, onError: (error: Error) => void) {
     this.#onError = onError;
@@ -84,23 +93,24 @@ export class UpdateWorkerPool implements UpdateProcessor {
   check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate> {
     // The request's buffer moves to the worker and comes back as the checked update's, when the
     // bytes are the whole of it: a view into a buffer that holds other data is copied instead.
-    const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength;
-    const transfer = whole ? [bytes.buffer as ArrayBuffer] : [];
+    const transfer = whole(bytes) ? [bytes.buffer as ArrayBuffer] : [];
     return this.#send({ kind: 'check', bytes, check }, transfer) as Promise<CheckedUpdate>;
   }
 
   async sum(config: ModelConfig, parts: readonly UpdatePart[]): Promise<UpdateSum> {
-    // In jobs of a few updates, spread over the pool.
-    const jobs = Math.max(1, Math.ceil(parts.length / PARTS_PER_JOB));
+    // One job for each worker of the lane, each answering with one sum to add up here.
+    const jobs = Math.max(1, Math.min(this.#lanes.sum.length, Math.ceil(parts.length / PARTS_PER_JOB)));
     const size = Math.ceil(parts.length / jobs);
     const sums = await Promise.all(
       Array.from({ length: jobs }, (_, job) => {
-        // Copied, not transferred: a part may be a view into a buffer other rows share.
+        // The buffers move to the worker; a part that is a view into a buffer holding other data
+        // (a row of a query's result) is copied first.
         const slice = parts.slice(job * size, (job + 1) * size).map((part) => ({
           ...part,
-          encoded: part.encoded.byteLength === part.encoded.buffer.byteLength ? part.encoded : part.encoded.slice(),
+          encoded: whole(part.encoded) ? part.encoded : part.encoded.slice(),
         }));
-        return this.#send({ kind: 'sum', config, parts: slice }, []) as Promise<UpdateSum>;
+        const transfer = [...new Set(slice.map((part) => part.encoded.buffer as ArrayBuffer))];
+        return this.#send({ kind: 'sum', config, parts: slice }, transfer) as Promise<UpdateSum>;
       }),
     );
     return sums.slice(1).reduce(addUpdateSums, sums[0] as UpdateSum);
@@ -112,7 +122,10 @@ export class UpdateWorkerPool implements UpdateProcessor {
     await Promise.all(workers.map(({ worker }) => worker.terminate()));
   }
 
-  /** Posts `job` to the worker of its lane with the fewest jobs running. */
+  /**
+   * Queues `job` for the worker of its lane with the fewest jobs running; the jobs of this turn of
+   * the event loop are posted together once it ends.
+   */
   #send(job: WorkerJob, transfer: ArrayBuffer[]): Promise<CheckedUpdate | UpdateSum> {
     if (this.#closed) return Promise.reject(new OmniPersonaError('INTERNAL', 'The update workers are closed'));
     const lane = this.#lanes[job.kind];
@@ -122,19 +135,51 @@ export class UpdateWorkerPool implements UpdateProcessor {
       // A worker with a job keeps the process alive until it answers.
       if (entry.running.size === 0) entry.worker.ref();
       entry.running.set(id, { resolve, reject });
-      entry.worker.postMessage({ ...job, id }, transfer);
+      entry.outbox.requests.push({ ...job, id });
+      for (const buffer of transfer) entry.outbox.transfer.add(buffer);
+      if (this.#posting) return;
+      this.#posting = true;
+      setImmediate(() => this.#post());
     });
   }
 
+  /** Posts each worker's queued jobs as one message. */
+  #post(): void {
+    this.#posting = false;
+    if (this.#closed) return;
+    for (const entry of [...this.#lanes.check, ...this.#lanes.sum]) {
+      const { requests, transfer } = entry.outbox;
+      if (requests.length === 0) continue;
+      entry.outbox = { requests: [], transfer: new Set() };
+      try {
+        entry.worker.postMessage(requests satisfies WorkerMessage<WorkerRequest>, [...transfer]);
+      } catch (error) {
+        // A job that cannot be posted (a buffer already moved elsewhere) fails alone, not the server.
+        const message = error instanceof Error ? error.message : String(error);
+        for (const { id } of requests) {
+          entry.running.get(id)?.reject(new OmniPersonaError('INTERNAL', `An update job was not sent: ${message}`));
+          entry.running.delete(id);
+        }
+        if (entry.running.size === 0) entry.worker.unref();
+      }
+    }
+  }
+
   #spawn(lane: PoolWorker[]): PoolWorker {
-    const entry: PoolWorker = { worker: new Worker(WORKER_URL), running: new Map() };
-    entry.worker.on('message', (reply: WorkerReply) => {
-      const queued = entry.running.get(reply.id);
-      if (!queued) return;
-      entry.running.delete(reply.id);
+    const entry: PoolWorker = {
+      worker: new Worker(WORKER_URL),
+      running: new Map(),
+      outbox: { requests: [], transfer: new Set() },
+    };
+    entry.worker.on('message', (replies: WorkerMessage<WorkerReply>) => {
+      for (const reply of replies) {
+        const queued = entry.running.get(reply.id);
+        if (!queued) continue;
+        entry.running.delete(reply.id);
+        if (reply.error) queued.reject(new OmniPersonaError(reply.error.code, reply.error.message));
+        else queued.resolve(reply.result);
+      }
       if (entry.running.size === 0) entry.worker.unref();
-      if (reply.error) queued.reject(new OmniPersonaError(reply.error.code, reply.error.message));
-      else queued.resolve(reply.result);
     });
     const fail = (error: Error) => {
       for (const { reject } of entry.running.values()) {
@@ -152,4 +197,13 @@ export class UpdateWorkerPool implements UpdateProcessor {
     entry.worker.unref();
     return entry;
   }
+}
+
+/**
+ * Whether `bytes` are the whole of a buffer worth transferring. Never an empty one: a buffer already
+ * moved away reads as empty, and Node drops, without a word, a message that would move it again,
+ * where copying it fails at once.
+ */
+function whole(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteLength > 0 && bytes.byteLength === bytes.buffer.byteLength;
 }

@@ -29,7 +29,7 @@ function lowRankUpdate(seed: number, size: number, shape = config, version = 1):
 test('a pool of workers checks and sums updates as the server’s own thread does', async () => {
   const { UpdateWorkerPool } = (await import(WORKERS)) as WorkersModule;
   const errors: Error[] = [];
-  const pool = UpdateWorkerPool.create(1, (error) => errors.push(error));
+  const pool = UpdateWorkerPool.create(2, (error) => errors.push(error));
   expect(pool).toBeInstanceOf(UpdateWorkerPool);
   try {
     for (const size of [0.1, 30]) {
@@ -45,19 +45,38 @@ test('a pool of workers checks and sums updates as the server’s own thread doe
       code: 'INVALID_PAYLOAD',
       message: expect.stringMatching(/does not fit model 1/u),
     });
+    // Checks asked in one turn go in one message; each settles on its own.
+    const together = await Promise.allSettled([
+      pool.check(lowRankUpdate(6, 0.1), check),
+      pool.check(lowRankUpdate(7, 0.1, { ...config, items: 61 }), check),
+      pool.check(lowRankUpdate(8, 30), check),
+    ]);
+    expect(together.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(together[2]).toMatchObject({ value: { norm: checkUpdateBytes(lowRankUpdate(8, 30), check).norm } });
+    // Bytes whose buffer has moved elsewhere cannot be posted: that check fails, the pool goes on.
+    const moved = lowRankUpdate(9, 0.1);
+    structuredClone(moved.buffer, { transfer: [moved.buffer] });
+    await expect(pool.check(moved, check)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(pool.check(lowRankUpdate(9, 0.1), check)).resolves.toMatchObject({ norm: expect.any(Number) });
 
-    // Enough parts for several jobs, some clipped as DP-FedAvg counts them.
+    // Enough parts for a job on each of the two sum workers, some clipped as DP-FedAvg counts them;
+    // the last is a view into a buffer that holds other bytes too, as a row of a query's result is.
     const parts = Array.from({ length: 40 }, (_, i) => ({
       encoded: lowRankUpdate(10 + i, 0.5),
       weight: 1 + (i % 3),
       ...(i % 2 === 0 ? { clipNorm: 0.2 } : {}),
     }));
-    const sum = await pool.sum(config, parts);
+    const row = lowRankUpdate(50, 0.5);
+    const shared = new Uint8Array(row.length + 16);
+    shared.set(row, 8);
+    parts.push({ encoded: shared.subarray(8, 8 + row.length), weight: 2 });
     const expected = sumUpdates(config, parts);
+    const sum = await pool.sum(config, parts);
     expect({ count: sum.count, weight: sum.weight }).toEqual({ count: expected.count, weight: expected.weight });
     expect(largestDifference(sum.sums, expected.sums)).toBeLessThan(1e-4);
-    // The parts are copied to the workers, not taken over.
-    expect(decodeTensors(parts[0]?.encoded as Uint8Array).metadata['omnipersona.kind']).toBe('low-rank');
+    // The pool takes over the parts' own buffers; the view's is copied and left as it was.
+    expect(parts[0]?.encoded.byteLength).toBe(0);
+    expect(decodeTensors(parts[40]?.encoded as Uint8Array).metadata['omnipersona.kind']).toBe('low-rank');
   } finally {
     await pool.close();
   }

@@ -13,6 +13,9 @@ describe('PayloadCache', () => {
     expect([cache.get(1), cache.get(2)]).toEqual([undefined, undefined]);
     expect(cache.get(3)?.[0]).toBe(3);
     expect(cache.bytes).toBe(100);
+    // Taken, a payload leaves the cache with its bytes.
+    expect(cache.take(3)?.[0]).toBe(3);
+    expect([cache.get(3), cache.take(3), cache.bytes]).toEqual([undefined, undefined, 0]);
   });
 
   it('holds at most its bytes, letting the oldest go first, and never a payload larger than all of them', () => {

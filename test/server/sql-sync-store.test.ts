@@ -218,4 +218,53 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     expect(await count('omnipersona_pending_updates')).toBe(0);
     expect(await count('omnipersona_round_sums')).toBe(0);
   });
+
+  it('retries an aggregation that failed after its sum took the updates over, reading them back', async () => {
+    const { version } = (await store.currentModel()) as { version: number };
+    const base = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;
+    const updates: PendingUpdate[] = Array.from({ length: 3 }, (_, i) => ({
+      baseVersion: version,
+      examples: 1 + i,
+      encoded: encodeTensors(
+        filledWeights(config, (index) => Math.cos(i * 5 + index) / 10),
+        {},
+        'I8',
+      ),
+    }));
+    const expected = federatedAverage(
+      base,
+      updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
+    );
+    let failures = 1;
+    const round: RoundPolicy = {
+      ...policy,
+      size: updates.length,
+      // As the update workers do: each part's buffer moves away, leaving the caller's empty.
+      sum: (shape, parts) =>
+        policy.sum(
+          shape,
+          parts.map((part) => ({
+            ...part,
+            encoded: structuredClone(part.encoded, { transfer: [part.encoded.buffer] }),
+          })),
+        ),
+      aggregate: (weights, sums, optimizer) => {
+        if (failures-- > 0) throw new Error('the aggregation failed');
+        return policy.aggregate(weights, sums, optimizer);
+      },
+    };
+    for (const update of updates.slice(0, 2)) await store.submitUpdate(update, round);
+    const last = updates[2] as PendingUpdate;
+    await expect(store.submitUpdate({ ...last, encoded: last.encoded.slice() }, round)).rejects.toThrow(
+      'the aggregation failed',
+    );
+    expect(await store.currentModel()).toMatchObject({ version });
+    expect(await store.submitUpdate(last, round)).toEqual({ version: version + 1, pending: 0 });
+    const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
+    for (const [name, tensor] of Object.entries(expected)) {
+      tensor.data.forEach((value, i) => {
+        expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+  });
 });

@@ -35,6 +35,13 @@ export class PayloadCache {
     return this.#entries.get(id)?.payload;
   }
 
+  /** The payload of row `id`, let go of: whoever takes it may hand its buffer on. */
+  take(id: number): Uint8Array | undefined {
+    const payload = this.get(id);
+    this.#remove(id);
+    return payload;
+  }
+
   /** Lets go of every entry of rounds up to `round`: they are aggregated. */
   forgetRounds(round: number): void {
     for (const [id, entry] of this.#entries) if (entry.round <= round) this.#remove(id);

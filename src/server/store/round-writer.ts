@@ -165,14 +165,19 @@ export class RoundWriter {
     return { version: record.version, pending: 0 };
   }
 
-  /** The updates stored for `round`, their payloads from memory when this process wrote them. */
+  /**
+   * The updates stored for `round`, their payloads from memory when this process wrote them. Those
+   * leave the cache, as the sum may take their buffers over: should the aggregation fail, they are
+   * read back from the database.
+   */
   async #storedUpdates(round: number): Promise<PendingUpdate[]> {
     const tx = this.#tx;
     const rows = await tx.query<{ id: number; base_version: number; examples: number }>(
       'SELECT id, base_version, examples FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
       [round],
     );
-    const missing = rows.filter((row) => !this.#payloads.get(row.id)).map((row) => row.id);
+    const cached = new Map(rows.map((row) => [row.id, this.#payloads.take(row.id)]));
+    const missing = rows.filter((row) => !cached.get(row.id)).map((row) => row.id);
     const read =
       missing.length === 0
         ? []
@@ -182,7 +187,7 @@ export class RoundWriter {
           );
     const payloads = new Map(read.map((row) => [row.id, row.payload]));
     return rows.map((row) => {
-      const encoded = this.#payloads.get(row.id) ?? payloads.get(row.id);
+      const encoded = cached.get(row.id) ?? payloads.get(row.id);
       if (!encoded) throw new OmniPersonaError('INTERNAL', `Pending update ${row.id} has no payload`);
       return { baseVersion: row.base_version, examples: row.examples, encoded, staleness: round - row.base_version };
     });
