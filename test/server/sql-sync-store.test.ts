@@ -219,6 +219,31 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     expect(await count('omnipersona_round_sums')).toBe(0);
   });
 
+  it('reads an older version’s record inside the write that needs it', async () => {
+    // A store that has read no version records yet, as after a restart, on the same database (not
+    // closed here: it shares the connection).
+    const fresh = await SqlSyncStore.open(sql);
+    const { version } = (await fresh.currentModel()) as { version: number };
+    const encoded = encodeTensors(
+      filledWeights(config, () => 0.01),
+      {},
+      'I8',
+    );
+    expect(await fresh.submitUpdate({ baseVersion: version, examples: 1, encoded }, { ...policy, size: 1 })).toEqual({
+      version: version + 1,
+      pending: 0,
+    });
+    // A version behind: the write compares its base's shape with the current one's. On the embedded
+    // database, reading that record outside the write's transaction would wait for the write forever.
+    const late = { baseVersion: version, examples: 1, encoded };
+    expect(await fresh.submitUpdate(late, { ...policy, size: 2, maxStaleness: 1 })).toEqual({
+      version: version + 1,
+      pending: 1,
+    });
+    const current = { baseVersion: version + 1, examples: 1, encoded };
+    expect(await fresh.submitUpdate(current, { ...policy, size: 2 })).toEqual({ version: version + 2, pending: 0 });
+  });
+
   it('retries an aggregation that failed after its sum took the updates over, reading them back', async () => {
     const { version } = (await store.currentModel()) as { version: number };
     const base = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;

@@ -60,10 +60,18 @@ export class SqlSyncStore implements SyncStore {
   }
 
   /** From memory after the first read: a version's record never changes. */
-  async model(version: number): Promise<ModelRecord | undefined> {
+  model(version: number): Promise<ModelRecord | undefined> {
+    return this.#model(version, this.#sql);
+  }
+
+  /**
+   * {@link model}, reading through `sql`: inside a write, its transaction, as the embedded database
+   * would wait for the write to end before it answered any other query.
+   */
+  async #model(version: number, sql: SqlQueryable): Promise<ModelRecord | undefined> {
     const known = this.#records.get(version);
     if (known) return known;
-    const record = await readModel(this.#sql, version);
+    const record = await readModel(sql, version);
     if (record) {
       if (this.#records.size >= KNOWN_RECORDS) this.#records.delete(this.#records.keys().next().value as number);
       this.#records.set(version, record);
@@ -123,7 +131,7 @@ export class SqlSyncStore implements SyncStore {
         try {
           outcomes = await this.#sql.transaction(async (tx) => {
             await tx.query(WRITE_LOCK_SQL);
-            const round = await RoundWriter.open(tx, this.#keep, (version) => this.model(version), this.#payloads);
+            const round = await RoundWriter.open(tx, this.#keep, (version) => this.#model(version, tx), this.#payloads);
             const results: Array<UpdateOutcome | OmniPersonaError> = [];
             for (const { update, policy } of batch) results.push(await round.add(update, policy).catch(refusal));
             await round.flush();
