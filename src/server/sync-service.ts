@@ -22,7 +22,6 @@ import { ServerAdam } from './server-optimizer.js';
 import { ShopperLog } from './shopper-log.js';
 import type { ModelRecord, PendingUpdate, RoundPolicy, StoreState, SyncStore } from './store/sync-store.js';
 import type { ResolvedSyncServerOptions } from './sync-server-options.js';
-import { parseUpdateHeader } from './update-payload.js';
 import { inlineUpdateProcessor, type UpdateProcessor } from './update-processing.js';
 
 /** What a catalog import did. */
@@ -60,6 +59,8 @@ export class SyncService {
   readonly #files = new Map<string, WeightsFile>();
   readonly #processor: UpdateProcessor;
   readonly #policy: RoundPolicy;
+  /** The model most updates are based on: the current one when this server last saw a round's answer. */
+  #expected: ModelRecord | undefined;
 
   /** `processor` checks and sums updates: on this thread unless a pool of workers is given. */
   constructor(
@@ -254,11 +255,16 @@ export class SyncService {
    * (base too old, or of another model shape: download the current model and train again).
    */
   async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
-    const { maxUpdateBytes, maxUpdateNorm, roundSize } = this.#options;
-    const { baseVersion, examples } = parseUpdateHeader(bytes, maxUpdateBytes);
+    const { maxUpdateBytes: maxBytes, maxUpdateNorm: maxNorm, roundSize } = this.#options;
+    // The worker reads the header and checks the update against the model it most likely needs;
+    // one based on another version comes back unchecked, to be checked against its own.
+    this.#expected ??= await this.#store.currentModel();
+    const expected = this.#expected;
+    let result = await this.#processor.check(bytes, { ...(expected ? { expected } : {}), maxBytes, maxNorm });
+    const { baseVersion, examples } = result.header;
     // A version's record never changes, so the store answers this from memory; whether the base is
     // still recent enough is decided under the store's lock, with the round.
-    const base = await this.#store.model(baseVersion);
+    const base = baseVersion === expected?.version ? expected : await this.#store.model(baseVersion);
     if (!base) {
       const current = await this.#store.currentModel();
       throw new OmniPersonaError(
@@ -266,13 +272,12 @@ export class SyncService {
         `Base model version ${baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
       );
     }
-    const { encoded } = await this.#processor.check(bytes, {
-      version: base.version,
-      config: base.config,
-      maxBytes: maxUpdateBytes,
-      maxNorm: maxUpdateNorm,
-    });
+    if (result.bytes) result = await this.#processor.check(result.bytes, { expected: base, maxBytes, maxNorm });
+    if (!result.checked)
+      throw new OmniPersonaError('INTERNAL', `Update was not checked against version ${base.version}`);
+    const { encoded } = result.checked;
     const outcome = await this.#store.submitUpdate({ baseVersion, examples, encoded }, this.#policy);
+    if (outcome.version !== this.#expected?.version) this.#expected = await this.#store.model(outcome.version);
     if (outcome.version > base.version) {
       this.#options.logger.info(`model version ${outcome.version} aggregated from a full round`);
     }

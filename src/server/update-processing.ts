@@ -5,7 +5,7 @@ import { addFactorProducts, clipUpdate } from '../core/sync/low-rank.js';
 import { decodeTensors, encodeTensors } from '../core/sync/tensor-codec.js';
 import { DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
 import { STORED_LIMITS } from './store/sql-rows.js';
-import { checkUpdate, parseUpdatePayload } from './update-payload.js';
+import { checkUpdate, parseUpdatePayload, type UpdateHeader } from './update-payload.js';
 
 /**
  * The arithmetic of a device's update on the server, as pure functions of bytes: checking one
@@ -15,9 +15,11 @@ import { checkUpdate, parseUpdatePayload } from './update-payload.js';
 
 /** What {@link checkUpdateBytes} is told about the model and the server's bounds. */
 export interface UpdateCheck {
-  /** The update's base version, and its model. */
-  version: number;
-  config: ModelConfig;
+  /**
+   * The model version most updates are based on, and its shape: an update based on it is checked
+   * against it; one based on another version is only read as far as its header. None: header only.
+   */
+  expected?: { version: number; config: ModelConfig };
   maxBytes: number;
   /** L2 norm updates are clipped to. */
   maxNorm: number;
@@ -36,18 +38,31 @@ export interface CheckedUpdate {
 }
 
 /**
- * Decodes an update payload, checks it against `config` (tensors, shapes, finite values) and clips
- * it to `maxNorm`.
+ * What {@link checkUpdateBytes} found: the update's header, and the checked update when it is based
+ * on the expected version; otherwise its bytes as they came, to be checked against its own model.
+ */
+export type UpdateCheckResult =
+  | { header: UpdateHeader; checked: CheckedUpdate; bytes?: undefined }
+  | { header: UpdateHeader; checked?: undefined; bytes: Uint8Array };
+
+/**
+ * Decodes an update payload and, when it is based on `check.expected`'s version, checks it against
+ * that model (tensors, shapes, finite values) and clips it to `maxNorm`. The thread that serves
+ * HTTP never parses an update itself: it learns which model an update needs from this answer.
  * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed update or one that does not fit.
  */
-export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): CheckedUpdate {
-  const { version, config, maxBytes, maxNorm } = check;
-  const update = parseUpdatePayload(bytes, maxBytes);
-  const problem = checkUpdate(update, config);
-  if (problem) throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${version}: ${problem}`);
+export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): UpdateCheckResult {
+  const { expected, maxBytes, maxNorm } = check;
+  const { delta: raw, int8, ...header } = parseUpdatePayload(bytes, maxBytes);
+  if (header.baseVersion !== expected?.version) return { header, bytes };
+  const problem = checkUpdate({ kind: header.kind, delta: raw }, expected.config);
+  if (problem) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${expected.version}: ${problem}`);
+  }
   // Factored updates stay factored: the norm comes from their factors.
-  const { delta, norm } = clipUpdate(update.delta, maxNorm);
-  return { encoded: norm <= maxNorm ? bytes : encodeTensors(delta, {}, update.int8 ? 'I8' : 'F32'), norm };
+  const { delta, norm } = clipUpdate(raw, maxNorm);
+  const encoded = norm <= maxNorm ? bytes : encodeTensors(delta, {}, int8 ? 'I8' : 'F32');
+  return { header, checked: { encoded, norm } };
 }
 
 /** One stored update in a {@link sumUpdates} call. */
@@ -125,7 +140,7 @@ export function addUpdateSums(into: UpdateSum, other: UpdateSum): UpdateSum {
  * are then left empty): `check` its update's, `sum` its parts'.
  */
 export interface UpdateProcessor {
-  check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate>;
+  check(bytes: Uint8Array, check: UpdateCheck): Promise<UpdateCheckResult>;
   sum(config: ModelConfig, parts: readonly UpdatePart[]): Promise<UpdateSum>;
   close(): Promise<void>;
 }

@@ -20,9 +20,9 @@ port.on('message', async (requests: WorkerMessage<WorkerRequest>) => {
   for (const request of requests) {
     try {
       if (request.kind === 'check') {
-        const checked = checkUpdateBytes(request.bytes, request.check);
-        replies.push({ id: request.id, result: checked });
-        transfer.add(checked.encoded.buffer as ArrayBuffer);
+        const result = checkUpdateBytes(request.bytes, request.check);
+        replies.push({ id: request.id, result });
+        transfer.add((result.checked ? result.checked.encoded : result.bytes).buffer as ArrayBuffer);
       } else {
         const sum = sumUpdates(request.config, request.parts, await products);
         replies.push({ id: request.id, result: sum });

@@ -5,9 +5,9 @@ import { OmniPersonaError, type OmniPersonaErrorCode } from '../core/errors.js';
 import type { ModelConfig } from '../core/model/model-spec.js';
 import {
   addUpdateSums,
-  type CheckedUpdate,
   inlineUpdateProcessor,
   type UpdateCheck,
+  type UpdateCheckResult,
   type UpdatePart,
   type UpdateProcessor,
   type UpdateSum,
@@ -23,7 +23,7 @@ export type WorkerRequest = WorkerJob & { id: number };
 
 /** An update worker's answer to the request of the same id. */
 export type WorkerReply =
-  | { id: number; result: CheckedUpdate | UpdateSum; error?: undefined }
+  | { id: number; result: UpdateCheckResult | UpdateSum; error?: undefined }
   | { id: number; error: { code: OmniPersonaErrorCode; message: string } };
 
 /**
@@ -40,7 +40,7 @@ const PARTS_PER_JOB = 16;
 
 /** What a job's promise settles. */
 interface Queued {
-  resolve: (result: CheckedUpdate | UpdateSum) => void;
+  resolve: (result: UpdateCheckResult | UpdateSum) => void;
   reject: (error: unknown) => void;
 }
 
@@ -90,11 +90,11 @@ export class UpdateWorkerPool implements UpdateProcessor {
     return this.#lanes.check.length + this.#lanes.sum.length;
   }
 
-  check(bytes: Uint8Array, check: UpdateCheck): Promise<CheckedUpdate> {
-    // The request's buffer moves to the worker and comes back as the checked update's, when the
-    // bytes are the whole of it: a view into a buffer that holds other data is copied instead.
+  check(bytes: Uint8Array, check: UpdateCheck): Promise<UpdateCheckResult> {
+    // The request's buffer moves to the worker and comes back (as the checked update's, or as it
+    // was), when the bytes are the whole of it: a view into a buffer that holds other data is copied.
     const transfer = whole(bytes) ? [bytes.buffer as ArrayBuffer] : [];
-    return this.#send({ kind: 'check', bytes, check }, transfer) as Promise<CheckedUpdate>;
+    return this.#send({ kind: 'check', bytes, check }, transfer) as Promise<UpdateCheckResult>;
   }
 
   async sum(config: ModelConfig, parts: readonly UpdatePart[]): Promise<UpdateSum> {
@@ -126,7 +126,7 @@ export class UpdateWorkerPool implements UpdateProcessor {
    * Queues `job` for the worker of its lane with the fewest jobs running; the jobs of this turn of
    * the event loop are posted together once it ends.
    */
-  #send(job: WorkerJob, transfer: ArrayBuffer[]): Promise<CheckedUpdate | UpdateSum> {
+  #send(job: WorkerJob, transfer: ArrayBuffer[]): Promise<UpdateCheckResult | UpdateSum> {
     if (this.#closed) return Promise.reject(new OmniPersonaError('INTERNAL', 'The update workers are closed'));
     const lane = this.#lanes[job.kind];
     const entry = lane.reduce((least, worker) => (worker.running.size < least.running.size ? worker : least));

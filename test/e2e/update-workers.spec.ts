@@ -17,7 +17,7 @@ type WorkersModule = typeof import('../../src/server/update-workers.js');
 type ServerModule = typeof import('../../src/server/index.js');
 
 const config = { items: 60, categories: 3, brands: 2, dim: 8 };
-const check = { version: 1, config, maxBytes: 1 << 20, maxNorm: 10 };
+const check = { expected: { version: 1, config }, maxBytes: 1 << 20, maxNorm: 10 };
 
 /** A device's low-rank int8 update of `config`'s shapes, based on `version`. */
 function lowRankUpdate(seed: number, size: number, shape = config, version = 1): Uint8Array {
@@ -36,9 +36,12 @@ test('a pool of workers checks and sums updates as the server’s own thread doe
       const bytes = lowRankUpdate(3, size);
       const expected = checkUpdateBytes(bytes, check);
       // The pool takes over the bytes it is given.
-      const checked = await pool.check(bytes.slice(), check);
-      expect(checked.norm).toBeCloseTo(expected.norm, 6);
-      expect(Buffer.from(checked.encoded).equals(Buffer.from(expected.encoded))).toBe(true);
+      const result = await pool.check(bytes.slice(), check);
+      expect(result.header).toEqual(expected.header);
+      expect(result.checked?.norm).toBeCloseTo(expected.checked?.norm as number, 6);
+      expect(
+        Buffer.from(result.checked?.encoded as Uint8Array).equals(Buffer.from(expected.checked?.encoded as Uint8Array)),
+      ).toBe(true);
     }
     const misfit = lowRankUpdate(4, 0.1, { ...config, items: 61 });
     await expect(pool.check(misfit, check)).rejects.toMatchObject({
@@ -52,12 +55,23 @@ test('a pool of workers checks and sums updates as the server’s own thread doe
       pool.check(lowRankUpdate(8, 30), check),
     ]);
     expect(together.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(together[2]).toMatchObject({ value: { norm: checkUpdateBytes(lowRankUpdate(8, 30), check).norm } });
+    expect(together[2]).toMatchObject({
+      value: { checked: { norm: checkUpdateBytes(lowRankUpdate(8, 30), check).checked?.norm } },
+    });
+    // An update based on another version comes back with its bytes, unchecked.
+    const body = lowRankUpdate(10, 0.1, config, 2);
+    const sent = body.slice();
+    const other = await pool.check(body, check);
+    expect(other.header.baseVersion).toBe(2);
+    expect(other.checked).toBeUndefined();
+    expect(Buffer.from(other.bytes as Uint8Array).equals(Buffer.from(sent))).toBe(true);
     // Bytes whose buffer has moved elsewhere cannot be posted: that check fails, the pool goes on.
     const moved = lowRankUpdate(9, 0.1);
     structuredClone(moved.buffer, { transfer: [moved.buffer] });
     await expect(pool.check(moved, check)).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(pool.check(lowRankUpdate(9, 0.1), check)).resolves.toMatchObject({ norm: expect.any(Number) });
+    await expect(pool.check(lowRankUpdate(9, 0.1), check)).resolves.toMatchObject({
+      checked: { norm: expect.any(Number) },
+    });
 
     // Enough parts for a job on each of the two sum workers, some clipped as DP-FedAvg counts them;
     // the last is a view into a buffer that holds other bytes too, as a row of a query's result is.

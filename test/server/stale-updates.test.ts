@@ -57,5 +57,17 @@ describe('stale updates', () => {
     expect(grown.config.items).toBeGreaterThan(config.items);
     await expectError(await postUpdate(url, updateBody(zero, third.version, 1)), 409, 'STALE_UPDATE');
     expect((await getManifest(url)).version).toBe(grown.version);
+    // The server last saw a round at the third version: updates on the grown one are checked
+    // against the grown shape, and one of the old shape on it is refused.
+    await expectError(await postUpdate(url, updateBody(zero, grown.version, 1)), 400, 'INVALID_PAYLOAD');
+    const onGrown = await postUpdate(
+      url,
+      updateBody(
+        filledWeights(grown.config, () => 0.1),
+        grown.version,
+        1,
+      ),
+    );
+    expect(await onGrown.json()).toMatchObject({ accepted: true, version: grown.version, pending: 1 });
   });
 });

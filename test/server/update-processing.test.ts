@@ -13,7 +13,7 @@ import { wasmFactorProducts } from '../../src/server/wasm-factor-products.js';
 import { filledWeights, updateBody } from './helpers.js';
 
 const config = { items: 40, categories: 3, brands: 2, dim: 8 };
-const check = { version: 3, config, maxBytes: 1 << 20, maxNorm: 10 };
+const check = { expected: { version: 3, config }, maxBytes: 1 << 20, maxNorm: 10 };
 
 /** A low-rank update of `config`'s shapes, values from `seed`, scaled by `size`. */
 function lowRankUpdate(seed: number, size: number, dtype: 'F32' | 'I8' = 'I8') {
@@ -25,7 +25,9 @@ function lowRankUpdate(seed: number, size: number, dtype: 'F32' | 'I8' = 'I8') {
 describe('checkUpdateBytes', () => {
   it('keeps an update within the norm bound as the request’s own bytes', () => {
     const bytes = lowRankUpdate(1, 0.1);
-    const checked = checkUpdateBytes(bytes, check);
+    const { header, checked } = checkUpdateBytes(bytes, check);
+    expect(header).toEqual({ baseVersion: 3, examples: 2, kind: 'low-rank' });
+    if (!checked) throw new Error('expected a checked update');
     expect(checked.encoded).toBe(bytes);
     expect(checked.norm).toBeCloseTo(factoredNorm(decodeTensors(bytes).tensors), 5);
     expect(checked.norm).toBeLessThan(check.maxNorm);
@@ -33,7 +35,8 @@ describe('checkUpdateBytes', () => {
 
   it.each(['I8', 'F32'] as const)('clips a longer %s update to the bound, stored in its own precision', (dtype) => {
     const bytes = lowRankUpdate(2, 20, dtype);
-    const checked = checkUpdateBytes(bytes, check);
+    const { checked } = checkUpdateBytes(bytes, check);
+    if (!checked) throw new Error('expected a checked update');
     expect(checked.norm).toBeGreaterThan(check.maxNorm);
     const stored = decodeTensors(checked.encoded);
     expect(new Set(Object.values(stored.dtypes))).toEqual(new Set([dtype]));
@@ -53,6 +56,24 @@ describe('checkUpdateBytes', () => {
       1,
     );
     expect(() => checkUpdateBytes(nan, check)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
+  });
+
+  it('reads only the header of an update based on another version, and gives its bytes back', () => {
+    // Shaped for another model: not checked against this one, so not refused by it.
+    const other = updateBody(
+      filledWeights({ ...config, items: 41 }, () => 0.1),
+      2,
+      4,
+    );
+    for (const against of [check, { ...check, expected: undefined }]) {
+      const result = checkUpdateBytes(other, against);
+      expect(result).toEqual({ header: { baseVersion: 2, examples: 4, kind: 'delta' }, bytes: other });
+      expect(result.bytes).toBe(other);
+    }
+    // A malformed header is refused whatever the expected version.
+    expect(() => checkUpdateBytes(other.subarray(0, 12), { ...check, expected: undefined })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PAYLOAD' }),
+    );
   });
 });
 
