@@ -256,8 +256,8 @@ export class SyncService {
    */
   async submitUpdate(bytes: Uint8Array): Promise<UpdateReceipt> {
     const { maxUpdateBytes: maxBytes, maxUpdateNorm: maxNorm, roundSize } = this.#options;
-    // The worker reads the header and checks the update against the model it most likely needs;
-    // one based on another version comes back unchecked, to be checked against its own.
+    // The worker reads the header and checks the update against the shape it most likely has; one
+    // that does not fit it and is based on another version comes back to be checked against its own.
     this.#expected ??= await this.#store.currentModel();
     const expected = this.#expected;
     let result = await this.#processor.check(bytes, { ...(expected ? { expected } : {}), maxBytes, maxNorm });
@@ -272,9 +272,18 @@ export class SyncService {
         `Base model version ${baseVersion} does not exist; the current version is ${current?.version ?? 'none'}`,
       );
     }
-    if (result.bytes) result = await this.#processor.check(result.bytes, { expected: base, maxBytes, maxNorm });
-    if (!result.checked)
+    let checkedAgainst = expected;
+    if (result.bytes) {
+      result = await this.#processor.check(result.bytes, { expected: base, maxBytes, maxNorm });
+      checkedAgainst = base;
+    }
+    if (!result.checked) {
       throw new OmniPersonaError('INTERNAL', `Update was not checked against version ${base.version}`);
+    }
+    // An update that fits the shape it was checked against cannot fit a base of another shape.
+    if (checkedAgainst !== base && JSON.stringify(checkedAgainst?.config) !== JSON.stringify(base.config)) {
+      throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${base.version}: it has another shape`);
+    }
     const { encoded } = result.checked;
     const outcome = await this.#store.submitUpdate({ baseVersion, examples, encoded }, this.#policy);
     if (outcome.version !== this.#expected?.version) this.#expected = await this.#store.model(outcome.version);

@@ -17,7 +17,8 @@ import { checkUpdate, parseUpdatePayload, type UpdateHeader } from './update-pay
 export interface UpdateCheck {
   /**
    * The model version most updates are based on, and its shape: an update based on it is checked
-   * against it; one based on another version is only read as far as its header. None: header only.
+   * against that shape, and so is one based on another version when it fits it (versions of one
+   * catalog share a shape). None: the header only.
    */
   expected?: { version: number; config: ModelConfig };
   maxBytes: number;
@@ -38,24 +39,28 @@ export interface CheckedUpdate {
 }
 
 /**
- * What {@link checkUpdateBytes} found: the update's header, and the checked update when it is based
- * on the expected version; otherwise its bytes as they came, to be checked against its own model.
+ * What {@link checkUpdateBytes} found: the update's header, and the update checked against the
+ * expected shape; or, when it is based on another version and does not fit that shape, its bytes as
+ * they came, to be checked against its own model.
  */
 export type UpdateCheckResult =
   | { header: UpdateHeader; checked: CheckedUpdate; bytes?: undefined }
   | { header: UpdateHeader; checked?: undefined; bytes: Uint8Array };
 
 /**
- * Decodes an update payload and, when it is based on `check.expected`'s version, checks it against
- * that model (tensors, shapes, finite values) and clips it to `maxNorm`. The thread that serves
- * HTTP never parses an update itself: it learns which model an update needs from this answer.
- * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed update or one that does not fit.
+ * Decodes an update payload, checks it against `check.expected`'s shape (tensors, shapes, finite
+ * values) and clips it to `maxNorm`. The thread that serves HTTP never parses an update itself: it
+ * learns from this answer which model the update is based on, and must still see that the model
+ * has the shape it was checked against.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed update, or one based on the expected
+ * version that does not fit it.
  */
 export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): UpdateCheckResult {
   const { expected, maxBytes, maxNorm } = check;
   const { delta: raw, int8, ...header } = parseUpdatePayload(bytes, maxBytes);
-  if (header.baseVersion !== expected?.version) return { header, bytes };
+  if (!expected) return { header, bytes };
   const problem = checkUpdate({ kind: header.kind, delta: raw }, expected.config);
+  if (problem && header.baseVersion !== expected.version) return { header, bytes };
   if (problem) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${expected.version}: ${problem}`);
   }

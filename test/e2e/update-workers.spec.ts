@@ -58,8 +58,13 @@ test('a pool of workers checks and sums updates as the server’s own thread doe
     expect(together[2]).toMatchObject({
       value: { checked: { norm: checkUpdateBytes(lowRankUpdate(8, 30), check).checked?.norm } },
     });
-    // An update based on another version comes back with its bytes, unchecked.
-    const body = lowRankUpdate(10, 0.1, config, 2);
+    // An update based on another version is checked when it has the expected shape, and comes
+    // back with its bytes, unchecked, when it has another.
+    await expect(pool.check(lowRankUpdate(11, 0.1, config, 2), check)).resolves.toMatchObject({
+      header: { baseVersion: 2 },
+      checked: { norm: expect.any(Number) },
+    });
+    const body = lowRankUpdate(10, 0.1, { ...config, items: 61 }, 2);
     const sent = body.slice();
     const other = await pool.check(body, check);
     expect(other.header.baseVersion).toBe(2);

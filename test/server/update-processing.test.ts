@@ -58,8 +58,18 @@ describe('checkUpdateBytes', () => {
     expect(() => checkUpdateBytes(nan, check)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
   });
 
-  it('reads only the header of an update based on another version, and gives its bytes back', () => {
-    // Shaped for another model: not checked against this one, so not refused by it.
+  it('checks an update on another version against the expected shape, or gives its bytes back', () => {
+    // On another version, of the expected shape: checked as the others.
+    const sameShape = updateBody(
+      filledWeights(config, () => 0.1),
+      2,
+      4,
+    );
+    expect(checkUpdateBytes(sameShape, check)).toMatchObject({
+      header: { baseVersion: 2, examples: 4, kind: 'delta' },
+      checked: { encoded: sameShape },
+    });
+    // Shaped for another model: not refused by this one, but given back to be checked against its own.
     const other = updateBody(
       filledWeights({ ...config, items: 41 }, () => 0.1),
       2,
