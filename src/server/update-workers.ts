@@ -48,7 +48,7 @@ interface Queued {
 interface PoolWorker {
   worker: Worker;
   running: Map<number, Queued>;
-  outbox: { requests: WorkerRequest[]; transfer: Set<ArrayBuffer> };
+  outbox: Array<{ request: WorkerRequest; transfer: ArrayBuffer[] }>;
 }
 
 /**
@@ -135,8 +135,7 @@ export class UpdateWorkerPool implements UpdateProcessor {
       // A worker with a job keeps the process alive until it answers.
       if (entry.running.size === 0) entry.worker.ref();
       entry.running.set(id, { resolve, reject });
-      entry.outbox.requests.push({ ...job, id });
-      for (const buffer of transfer) entry.outbox.transfer.add(buffer);
+      entry.outbox.push({ request: { ...job, id }, transfer });
       if (this.#posting) return;
       this.#posting = true;
       setImmediate(() => this.#post());
@@ -148,20 +147,28 @@ export class UpdateWorkerPool implements UpdateProcessor {
     this.#posting = false;
     if (this.#closed) return;
     for (const entry of [...this.#lanes.check, ...this.#lanes.sum]) {
-      const { requests, transfer } = entry.outbox;
-      if (requests.length === 0) continue;
-      entry.outbox = { requests: [], transfer: new Set() };
-      try {
-        entry.worker.postMessage(requests satisfies WorkerMessage<WorkerRequest>, [...transfer]);
-      } catch (error) {
-        // A job that cannot be posted (a buffer already moved elsewhere) fails alone, not the server.
-        const message = error instanceof Error ? error.message : String(error);
-        for (const { id } of requests) {
-          entry.running.get(id)?.reject(new OmniPersonaError('INTERNAL', `An update job was not sent: ${message}`));
-          entry.running.delete(id);
-        }
-        if (entry.running.size === 0) entry.worker.unref();
+      const jobs = entry.outbox.splice(0);
+      if (jobs.length === 0) continue;
+      // A message that cannot be sent (a buffer in it already moved elsewhere) goes again job by
+      // job, so that only the job at fault fails, and never the server.
+      if (jobs.length > 1 && this.#postJobs(entry, jobs)) continue;
+      for (const job of jobs) {
+        if (this.#postJobs(entry, [job])) continue;
+        entry.running.get(job.request.id)?.reject(new OmniPersonaError('INTERNAL', 'An update job could not be sent'));
+        entry.running.delete(job.request.id);
       }
+      if (entry.running.size === 0) entry.worker.unref();
+    }
+  }
+
+  /** Posts `jobs` to `entry`'s worker as one message; false when it cannot be sent (nothing is). */
+  #postJobs(entry: PoolWorker, jobs: PoolWorker['outbox']): boolean {
+    const requests: WorkerMessage<WorkerRequest> = jobs.map((job) => job.request);
+    try {
+      entry.worker.postMessage(requests, [...new Set(jobs.flatMap((job) => job.transfer))]);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -169,7 +176,7 @@ export class UpdateWorkerPool implements UpdateProcessor {
     const entry: PoolWorker = {
       worker: new Worker(WORKER_URL),
       running: new Map(),
-      outbox: { requests: [], transfer: new Set() },
+      outbox: [],
     };
     entry.worker.on('message', (replies: WorkerMessage<WorkerReply>) => {
       for (const reply of replies) {
