@@ -260,7 +260,13 @@ export class SyncService {
     // that does not fit it and is based on another version comes back to be checked against its own.
     this.#expected ??= await this.#store.currentModel();
     const expected = this.#expected;
-    let result = await this.#processor.check(bytes, { ...(expected ? { expected } : {}), maxBytes, maxNorm });
+    // Only the version and shape go to the worker, not the whole record.
+    const shapeOf = ({ version, config }: ModelRecord) => ({ version, config });
+    let result = await this.#processor.check(bytes, {
+      ...(expected ? { expected: shapeOf(expected) } : {}),
+      maxBytes,
+      maxNorm,
+    });
     const { baseVersion, examples } = result.header;
     // A version's record never changes, so the store answers this from memory; whether the base is
     // still recent enough is decided under the store's lock, with the round.
@@ -274,7 +280,7 @@ export class SyncService {
     }
     let checkedAgainst = expected;
     if (result.bytes) {
-      result = await this.#processor.check(result.bytes, { expected: base, maxBytes, maxNorm });
+      result = await this.#processor.check(result.bytes, { expected: shapeOf(base), maxBytes, maxNorm });
       checkedAgainst = base;
     }
     if (!result.checked) {

@@ -4,7 +4,7 @@ import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-s
 import type { WeightSet } from '../core/model/weights.js';
 import { factorPairs } from '../core/sync/low-rank.js';
 import { UPDATE_KINDS, UPDATE_METADATA, type UpdateKind } from '../core/sync/protocol.js';
-import { decodeMetadata, decodeTensors } from '../core/sync/tensor-codec.js';
+import { decodeTensors } from '../core/sync/tensor-codec.js';
 import { formatIssues } from './format-issues.js';
 
 /** The most training examples one update may claim: its weight in the average is capped by it. */
@@ -47,15 +47,6 @@ export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdateP
     delta: tensors,
     int8: Object.values(dtypes).every((dtype) => dtype === 'I8'),
   };
-}
-
-/**
- * An update payload's metadata, validated, from its header alone: the base version tells which
- * model the rest of it must fit.
- * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed header or metadata.
- */
-export function parseUpdateHeader(bytes: Uint8Array, maxBytes: number): UpdateHeader {
-  return updateHeader(decodeMetadata(bytes, { maxBytes }));
 }
 
 function updateHeader(metadata: Record<string, string>): UpdateHeader {

@@ -120,15 +120,6 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
   return { tensors, metadata, dtypes };
 }
 
-/**
- * The `__metadata__` of a payload written by {@link encodeTensors}, from its header alone: what a
- * reader needs before deciding how to read the tensors. Checks the payload's size and header only.
- * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed header or a payload too large.
- */
-export function decodeMetadata(bytes: Uint8Array, limits: DecodeLimits = {}): Record<string, string> {
-  return readHeader(bytes, limits).metadata;
-}
-
 function readHeader(bytes: Uint8Array, limits: DecodeLimits) {
   const maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
   if (bytes.length > maxBytes) fail(`payload of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
