@@ -1,15 +1,27 @@
 import { OmniPersonaError } from '../core/errors.js';
 import type { WeightSet } from '../core/model/weights.js';
 import { gaussian } from '../core/random.js';
-import { addFactorProducts, clipUpdate, FACTOR_SUFFIX, type ScaledFactors } from '../core/sync/low-rank.js';
+import {
+  addFactorProducts,
+  FACTOR_SUFFIX,
+  type ScaledFactors,
+  type ScaledTensor,
+  scaledNorm,
+} from '../core/sync/low-rank.js';
 
 /** `target += Σ scaleᵢ × Uᵢ·Vᵢ` over factor pairs that multiply out to one shape, as `addFactorProducts` does. */
 export type FactorProducts = (target: Float64Array, pairs: readonly ScaledFactors[]) => void;
 
+/**
+ * A tensor of a delta: float32 values, or the int8 integers of a payload (`tensor-codec.ts`), which
+ * stand for themselves times `scale` (1 when omitted) and are summed without being converted first.
+ */
+export type DeltaTensor = Omit<ScaledTensor, 'scale'> & { scale?: number };
+
 /** One device's contribution to a round. */
 export interface WeightedDelta {
   /** Dense, or with matrices as low-rank factors (`core/sync/low-rank.ts`), which are multiplied out here. */
-  delta: WeightSet;
+  delta: Readonly<Record<string, DeltaTensor>>;
   /** Training examples behind the delta: its weight in the average. */
   examples: number;
   /**
@@ -92,21 +104,23 @@ export class DeltaAverage {
       for (const { delta, examples, rows } of deltas) {
         const factors = delta[name] ? undefined : factorsOf(delta, name, shape);
         if (factors) {
-          factored.push({ ...factors, scale: examples });
+          const { u, v } = factors;
+          factored.push({ u, v, scale: examples * (u.scale ?? 1) * (v.scale ?? 1) });
           for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
           continue;
         }
-        const data = (delta[name] as WeightSet[string]).data;
+        const { data, scale = 1 } = delta[name] as DeltaTensor;
+        const weight = examples * scale;
         const listed = rows?.[name];
         if (!listed) {
-          for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + examples * (data[i] as number);
+          for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + weight * (data[i] as number);
           for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
           continue;
         }
         this.#sparse = true;
         for (const row of new Set(listed)) {
           for (let i = row * width; i < (row + 1) * width; i++) {
-            sum[i] = (sum[i] as number) + examples * (data[i] as number);
+            sum[i] = (sum[i] as number) + weight * (data[i] as number);
           }
           rowExamples[row] = (rowExamples[row] as number) + examples;
         }
@@ -117,7 +131,7 @@ export class DeltaAverage {
     this.#count += deltas.length;
   }
 
-  #check(delta: WeightSet, rows: WeightedDelta['rows']): void {
+  #check(delta: WeightedDelta['delta'], rows: WeightedDelta['rows']): void {
     for (const [name, { shape, sum, rowExamples }] of this.#sums) {
       const part = delta[name];
       if (!part && factorsOf(delta, name, shape)) continue;
@@ -181,7 +195,7 @@ export class DeltaAverage {
 }
 
 /** The factors of `name` in `delta` when they multiply out to `shape`. */
-function factorsOf(delta: WeightSet, name: string, shape: readonly number[]) {
+function factorsOf(delta: WeightedDelta['delta'], name: string, shape: readonly number[]) {
   const u = delta[`${name}${FACTOR_SUFFIX.u}`];
   const v = delta[`${name}${FACTOR_SUFFIX.v}`];
   if (!u || !v || shape.length !== 2 || u.shape.length !== 2 || v.shape.length !== 2) return undefined;
@@ -258,7 +272,22 @@ export function roundResult(average: DeltaAverage, privacy?: PrivateMeanOptions)
 
 /** DP-FedAvg's view of an update: clipped, and weighing as much as any other. */
 function clippedAlike(update: WeightedDelta, clipNorm: number): WeightedDelta {
-  return { delta: clipUpdate(update.delta, clipNorm).delta, examples: 1 };
+  return { delta: clippedDelta(update.delta, clipNorm), examples: 1 };
+}
+
+/**
+ * `delta` scaled down to L2 norm `maxNorm` when it is longer, as `clipUpdate` does, by the scales
+ * of its whole tensors and its `V` factors: no value is copied.
+ */
+export function clippedDelta(delta: WeightedDelta['delta'], maxNorm: number): WeightedDelta['delta'] {
+  const scaled: Record<string, ScaledTensor> = {};
+  for (const [name, tensor] of Object.entries(delta)) scaled[name] = { ...tensor, scale: tensor.scale ?? 1 };
+  const norm = scaledNorm(scaled);
+  if (!(norm > maxNorm)) return delta;
+  for (const [name, tensor] of Object.entries(scaled)) {
+    if (!name.endsWith(FACTOR_SUFFIX.u)) tensor.scale *= maxNorm / norm;
+  }
+  return scaled;
 }
 
 /** `mean` (of `count` equally weighted updates) plus the Gaussian noise of {@link privateMean}, in place. */

@@ -2,9 +2,9 @@ import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
-import { factorPairs } from '../core/sync/low-rank.js';
+import { factorPairs, type ScaledTensor } from '../core/sync/low-rank.js';
 import { UPDATE_KINDS, UPDATE_METADATA, type UpdateKind } from '../core/sync/protocol.js';
-import { decodeTensors } from '../core/sync/tensor-codec.js';
+import { readTensors, type StoredTensor, tensorValues } from '../core/sync/tensor-codec.js';
 import { formatIssues } from './format-issues.js';
 
 /** The most training examples one update may claim: its weight in the average is capped by it. */
@@ -24,10 +24,11 @@ export interface UpdatePayload {
   baseVersion: number;
   examples: number;
   kind: UpdateKind;
-  /** Dense for `delta`; with matrices as factors for `low-rank`. */
-  delta: WeightSet;
-  /** Whether every tensor came in int8, so that int8 keeps it exactly (up to a rescaling). */
-  int8: boolean;
+  /**
+   * Its tensors where they lie in the payload, not converted: dense for `delta`; with matrices as
+   * factors for `low-rank`.
+   */
+  tensors: Record<string, StoredTensor>;
 }
 
 /** What an update's header says about it. */
@@ -37,16 +38,34 @@ export type UpdateHeader = Pick<UpdatePayload, 'baseVersion' | 'examples' | 'kin
 const MAX_UPDATE_TENSORS = 48;
 
 /**
- * Decodes an update payload and validates its metadata.
+ * Reads an update payload's header and validates its metadata. Values are not converted: an int8
+ * update is checked and measured on its integers.
  * @throws OmniPersonaError `INVALID_PAYLOAD` for a malformed payload or metadata.
  */
 export function parseUpdatePayload(bytes: Uint8Array, maxBytes: number): UpdatePayload {
-  const { tensors, metadata, dtypes } = decodeTensors(bytes, { maxBytes, maxTensors: MAX_UPDATE_TENSORS });
-  return {
-    ...updateHeader(metadata),
-    delta: tensors,
-    int8: Object.values(dtypes).every((dtype) => dtype === 'I8'),
-  };
+  const { tensors, metadata } = readTensors(bytes, { maxBytes, maxTensors: MAX_UPDATE_TENSORS });
+  return { ...updateHeader(metadata), tensors };
+}
+
+/** The values of stored tensors, as float32. */
+export function storedValues(tensors: Record<string, StoredTensor>): WeightSet {
+  const values: WeightSet = {};
+  for (const [name, tensor] of Object.entries(tensors))
+    values[name] = { shape: tensor.shape, data: tensorValues(tensor) };
+  return values;
+}
+
+/** Stored tensors as `scaledNorm` reads them: int8 ones as their integers and scale, others as float32. */
+export function scaledTensors(tensors: Record<string, StoredTensor>): Record<string, ScaledTensor> {
+  const scaled: Record<string, ScaledTensor> = {};
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const { shape, dtype, scale, bytes } = tensor;
+    scaled[name] =
+      dtype === 'I8'
+        ? { shape, scale, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) }
+        : { shape, scale: 1, data: tensorValues(tensor) };
+  }
+  return scaled;
 }
 
 function updateHeader(metadata: Record<string, string>): UpdateHeader {
@@ -65,11 +84,11 @@ function updateHeader(metadata: Record<string, string>): UpdateHeader {
  * Checks that an update has exactly the tensors of `config` with finite values: each whole with
  * its shape or, in a `low-rank` update, as factors that multiply out to it. Returns a problem, or undefined.
  */
-export function checkUpdate(update: Pick<UpdatePayload, 'kind' | 'delta'>, config: ModelConfig): string | undefined {
-  if (update.kind === 'delta') return checkWeights(update.delta, config);
-  let pairs: ReturnType<typeof factorPairs>;
+export function checkUpdate(update: Pick<UpdatePayload, 'kind' | 'tensors'>, config: ModelConfig): string | undefined {
+  if (update.kind === 'delta') return checkWeights(storedValues(update.tensors), config);
+  let pairs: ReturnType<typeof factorPairs<StoredTensor>>;
   try {
-    pairs = factorPairs(update.delta);
+    pairs = factorPairs(update.tensors);
   } catch (error) {
     return (error as Error).message;
   }
@@ -83,14 +102,20 @@ export function checkUpdate(update: Pick<UpdatePayload, 'kind' | 'delta'>, confi
       return `tensor "${spec.name}" should have shape [${spec.shape}], received [${shape}]`;
     }
     const tensors = 'whole' in parts ? [parts.whole] : [parts.u, parts.v];
-    if (!tensors.every(allFinite)) {
+    if (!tensors.every(finiteValues)) {
       return `tensor "${spec.name}" holds a non-finite value`;
     }
   }
   return undefined;
 }
 
-function allFinite({ data }: { data: Float32Array }): boolean {
+/**
+ * Whether every value a stored tensor stands for is finite in float32. An int8 tensor's are when
+ * its scale keeps the widest integer, −128, within float32's range: no value need be read.
+ */
+function finiteValues(tensor: StoredTensor): boolean {
+  if (tensor.dtype === 'I8') return Number.isFinite(Math.fround(128 * tensor.scale));
+  const data = tensorValues(tensor);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
   return true;
 }

@@ -1,11 +1,11 @@
 import { OmniPersonaError } from '../core/errors.js';
 import { type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import { tensorSize, type WeightSet } from '../core/model/weights.js';
-import { addFactorProducts, clipUpdate } from '../core/sync/low-rank.js';
-import { decodeTensors, encodeTensors } from '../core/sync/tensor-codec.js';
-import { DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
+import { addFactorProducts, scaledNorm, scaleFactored } from '../core/sync/low-rank.js';
+import { encodeTensors, readTensors } from '../core/sync/tensor-codec.js';
+import { clippedDelta, DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
 import { STORED_LIMITS } from './store/sql-rows.js';
-import { checkUpdate, parseUpdatePayload, type UpdateHeader } from './update-payload.js';
+import { checkUpdate, parseUpdatePayload, scaledTensors, storedValues, type UpdateHeader } from './update-payload.js';
 
 /**
  * The arithmetic of a device's update on the server, as pure functions of bytes: checking one
@@ -57,17 +57,20 @@ export type UpdateCheckResult =
  */
 export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): UpdateCheckResult {
   const { expected, maxBytes, maxNorm } = check;
-  const { delta: raw, int8, ...header } = parseUpdatePayload(bytes, maxBytes);
+  const { tensors, ...header } = parseUpdatePayload(bytes, maxBytes);
   if (!expected) return { header, bytes };
-  const problem = checkUpdate({ kind: header.kind, delta: raw }, expected.config);
+  const problem = checkUpdate({ kind: header.kind, tensors }, expected.config);
   if (problem && header.baseVersion !== expected.version) return { header, bytes };
   if (problem) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `Update does not fit model ${expected.version}: ${problem}`);
   }
-  // Factored updates stay factored: the norm comes from their factors.
-  const { delta, norm } = clipUpdate(raw, maxNorm);
-  const encoded = norm <= maxNorm ? bytes : encodeTensors(delta, {}, int8 ? 'I8' : 'F32');
-  return { header, checked: { encoded, norm } };
+  // Factored updates stay factored: the norm comes from their factors, an int8 one's from its
+  // integers, so that an update within the bound is never converted to float32.
+  const norm = scaledNorm(scaledTensors(tensors));
+  if (norm <= maxNorm) return { header, checked: { encoded: bytes, norm } };
+  const int8 = Object.values(tensors).every((tensor) => tensor.dtype === 'I8');
+  const clipped = scaleFactored(storedValues(tensors), maxNorm / norm);
+  return { header, checked: { encoded: encodeTensors(clipped, {}, int8 ? 'I8' : 'F32'), norm } };
 }
 
 /** One stored update in a {@link sumUpdates} call. */
@@ -107,8 +110,9 @@ export function sumUpdates(
   const average = new DeltaAverage(zeroWeights(config), products);
   for (let start = 0; start < parts.length; start += DECODED_AT_ONCE) {
     const deltas: WeightedDelta[] = parts.slice(start, start + DECODED_AT_ONCE).map(({ encoded, weight, clipNorm }) => {
-      const delta = decodeTensors(encoded, STORED_LIMITS).tensors;
-      return { delta: clipNorm === undefined ? delta : clipUpdate(delta, clipNorm).delta, examples: weight };
+      // Int8 updates are summed from their integers, never converted to float32 on their own.
+      const delta = scaledTensors(readTensors(encoded, STORED_LIMITS).tensors);
+      return { delta: clipNorm === undefined ? delta : clippedDelta(delta, clipNorm), examples: weight };
     });
     average.addAll(deltas);
   }

@@ -58,6 +58,15 @@ describe('checkUpdateBytes', () => {
     expect(() => checkUpdateBytes(nan, check)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
   });
 
+  it('refuses an int8 update whose scale takes its integers past float32, without reading them', () => {
+    const bytes = lowRankUpdate(3, 0.1);
+    expect(checkUpdateBytes(withScale(bytes, 'item_embedding.v', 2.6e36), check).checked).toBeDefined();
+    // 128 × 2.7e36 exceeds float32's largest value: −128 would decode to −Infinity.
+    expect(() => checkUpdateBytes(withScale(bytes, 'item_embedding.v', 2.7e36), check)).toThrow(
+      /tensor "item_embedding" holds a non-finite value/u,
+    );
+  });
+
   it('checks an update on another version against the expected shape, or gives its bytes back', () => {
     // On another version, of the expected shape: checked as the others.
     const sameShape = updateBody(
@@ -140,17 +149,46 @@ describe('wasmFactorProducts', () => {
         v: { shape: [4, cols], data: Float32Array.from({ length: 4 * cols }, () => random() - 0.5) },
         scale: 1 + random() * 3,
       }));
-      const start = Float64Array.from({ length: rows * cols }, () => random());
-      const expected = Float64Array.from(start);
-      addFactorProducts(expected, factors);
-      const actual = Float64Array.from(start);
-      products?.(actual, factors);
-      actual.forEach((value, i) => {
-        expect(value).toBeCloseTo(expected[i] as number, 4);
-      });
+      // The same products from int8 integers, their scales folded into each pair's.
+      const integers = factors.map(({ u, v, scale }) => ({
+        u: { shape: u.shape, data: Int8Array.from(u.data, (value) => Math.round(value * 254)) },
+        v: { shape: v.shape, data: Int8Array.from(v.data, (value) => Math.round(value * 254)) },
+        scale: scale / 254 ** 2,
+      }));
+      const asFloats = integers.map(({ u, v, scale }) => ({
+        u: { shape: u.shape, data: Float32Array.from(u.data) },
+        v: { shape: v.shape, data: Float32Array.from(v.data) },
+        scale,
+      }));
+      for (const [given, reference] of [
+        [factors, factors],
+        [integers, asFloats],
+      ]) {
+        const start = Float64Array.from({ length: rows * cols }, () => random());
+        const expected = Float64Array.from(start);
+        addFactorProducts(expected, reference);
+        const actual = Float64Array.from(start);
+        products?.(actual, given);
+        actual.forEach((value, i) => {
+          expect(value).toBeCloseTo(expected[i] as number, 4);
+        });
+      }
     }
   });
 });
+
+/** `bytes` with the int8 scale of tensor `name` replaced by `scale`, the data as it was. */
+function withScale(bytes: Uint8Array, name: string, scale: number): Uint8Array {
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  header.__metadata__[`scale.${name}`] = String(scale);
+  const text = new TextEncoder().encode(JSON.stringify(header).padEnd(Math.ceil((length + 16) / 8) * 8, ' '));
+  const out = new Uint8Array(8 + text.length + bytes.length - 8 - length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  out.set(bytes.subarray(8 + length), 8 + text.length);
+  return out;
+}
 
 function scaled(delta: ReturnType<typeof decodeTensors>['tensors'], scale: number) {
   return Object.fromEntries(

@@ -104,10 +104,16 @@ export function addFactorProduct(target: Float32Array | Float64Array, u: Tensor3
   addFactorRows(target, u, v, scale, 0, u.shape[0] ?? 0);
 }
 
-/** One factored pair of {@link addFactorProducts}. */
+/** A factor's values: float32, or int8 integers (their scale then goes into the pair's). */
+export interface FactorValues {
+  shape: number[];
+  data: Float32Array | Int8Array;
+}
+
+/** One factored pair of {@link addFactorProducts}: it adds `scale × U·V`. */
 export interface ScaledFactors {
-  u: Tensor32;
-  v: Tensor32;
+  u: FactorValues;
+  v: FactorValues;
   scale: number;
 }
 
@@ -132,8 +138,8 @@ const PRODUCT_BLOCK_VALUES = 4096;
 /** {@link addFactorProduct} for rows `from` to `to` (exclusive) of `target`. */
 function addFactorRows(
   target: Float32Array | Float64Array,
-  u: Tensor32,
-  v: Tensor32,
+  u: FactorValues,
+  v: FactorValues,
   scale: number,
   from: number,
   to: number,
@@ -173,19 +179,46 @@ function addFactorRows(
   }
 }
 
+/**
+ * A tensor as {@link scaledNorm} reads it: float32 values, or int8 integers that stand for
+ * themselves times `scale`.
+ */
+export interface ScaledTensor {
+  shape: number[];
+  data: Float32Array | Int8Array;
+  scale: number;
+}
+
 /** The L2 norm of the dense update `factored` stands for, from k × k Gram matrices of its factors. */
 export function factoredNorm(factored: WeightSet): number {
+  const scaled: Record<string, ScaledTensor> = {};
+  for (const [name, tensor] of Object.entries(factored)) scaled[name] = { ...tensor, scale: 1 };
+  return scaledNorm(scaled);
+}
+
+/**
+ * {@link factoredNorm} of tensors as a payload stores them: an int8 tensor's integers are summed as
+ * they are (exactly, in float64) and its scale applied to the sums, so that no tensor is converted.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for a factor without its pair, or factors whose shapes do not chain.
+ */
+export function scaledNorm(factored: Record<string, ScaledTensor>): number {
   let sum = 0;
   for (const [, parts] of factorPairs(factored)) {
     if ('whole' in parts) {
-      for (const value of parts.whole.data) sum += value * value;
+      const { data, scale } = parts.whole;
+      let squares = 0;
+      for (let i = 0; i < data.length; i++) squares += (data[i] as number) * (data[i] as number);
+      sum += squares * scale * scale;
       continue;
     }
     const [rows = 0, k = 0] = parts.u.shape;
     const cols = parts.v.shape[1] ?? 0;
     const gramU = gram(parts.u.data, rows, k, 'columns');
     const gramV = gram(parts.v.data, k, cols, 'rows');
-    for (let i = 0; i < gramU.length; i++) sum += (gramU[i] as number) * (gramV[i] as number);
+    let dot = 0;
+    for (let i = 0; i < gramU.length; i++) dot += (gramU[i] as number) * (gramV[i] as number);
+    const scale = parts.u.scale * parts.v.scale;
+    sum += dot * scale * scale;
   }
   return Math.sqrt(Math.max(0, sum));
 }
@@ -215,15 +248,15 @@ export function clipUpdate(delta: WeightSet, maxNorm: number): { delta: WeightSe
   return { delta: norm > maxNorm ? scaleFactored(delta, maxNorm / norm) : delta, norm };
 }
 
-type FactorParts = { whole: Tensor32 } | { u: Tensor32; v: Tensor32 };
+type FactorParts<T> = { whole: T } | { u: T; v: T };
 
 /**
  * The tensors of `factored` by name: whole ones, and factor pairs checked to chain
  * (`u` rows × k, `v` k × cols, k ≤ {@link MAX_UPDATE_RANK}).
  * @throws OmniPersonaError `INVALID_PAYLOAD` otherwise.
  */
-export function factorPairs(factored: WeightSet): Map<string, FactorParts> {
-  const pairs = new Map<string, FactorParts>();
+export function factorPairs<T extends { shape: number[] }>(factored: Record<string, T>): Map<string, FactorParts<T>> {
+  const pairs = new Map<string, FactorParts<T>>();
   for (const [name, tensor] of Object.entries(factored)) {
     const part = name.endsWith(FACTOR_SUFFIX.u) ? 'u' : name.endsWith(FACTOR_SUFFIX.v) ? 'v' : undefined;
     if (!part) {
@@ -348,7 +381,7 @@ function orthonormalize(y: Float64Array, rows: number, k: number): Float64Array 
 }
 
 /** The k × k Gram matrix of `data`'s columns (`rows × k`, `UᵀU`) or rows (`k × cols`, `VVᵀ`). */
-function gram(data: Float32Array, rows: number, cols: number, of: 'columns' | 'rows'): Float64Array {
+function gram(data: Float32Array | Int8Array, rows: number, cols: number, of: 'columns' | 'rows'): Float64Array {
   const k = of === 'columns' ? cols : rows;
   const out = new Float64Array(k * k);
   if (of === 'columns') {

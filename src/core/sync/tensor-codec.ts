@@ -84,19 +84,47 @@ export function encodeTensors(
   return out;
 }
 
+/** One tensor of a payload where it lies in the payload's bytes, its values not converted yet. */
+export interface StoredTensor {
+  dtype: WireDtype;
+  shape: number[];
+  /** The `I8` scale: each stored integer stands for itself times this. 1 for `F32` and `F16`. */
+  scale: number;
+  /** Its bytes: a view into the payload. */
+  bytes: Uint8Array;
+}
+
 /**
  * Reads a payload written by {@link encodeTensors}, checking every length and offset.
  * @throws OmniPersonaError `INVALID_PAYLOAD` for anything malformed, truncated or too large.
  */
 export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): EncodedTensors {
+  const { tensors: stored, metadata } = readTensors(bytes, limits);
+  const tensors: WeightSet = {};
+  const dtypes: Record<string, WireDtype> = {};
+  for (const [name, tensor] of Object.entries(stored)) {
+    tensors[name] = { shape: tensor.shape, data: tensorValues(tensor) };
+    dtypes[name] = tensor.dtype;
+  }
+  return { tensors, metadata, dtypes };
+}
+
+/**
+ * {@link decodeTensors} without converting any value: where each tensor lies, for a reader that
+ * needs only some of them, or works on the int8 integers themselves.
+ * @throws OmniPersonaError `INVALID_PAYLOAD` for anything malformed, truncated or too large.
+ */
+export function readTensors(
+  bytes: Uint8Array,
+  limits: DecodeLimits = {},
+): { tensors: Record<string, StoredTensor>; metadata: Record<string, string> } {
   const maxTensors = limits.maxTensors ?? 64;
   const { header, metadata, headerLength } = readHeader(bytes, limits);
   const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
   if (entries.length > maxTensors) fail(`${entries.length} tensors exceed the limit of ${maxTensors}`);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const tensors: WeightSet = {};
-  const dtypes: Record<string, WireDtype> = {};
+  const tensors: Record<string, StoredTensor> = {};
   for (const [name, raw] of entries) {
     const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as Record<string, unknown>;
     if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'I8')
@@ -114,10 +142,19 @@ export function decodeTensors(bytes: Uint8Array, limits: DecodeLimits = {}): Enc
     }
     const scale = dtype === 'I8' ? Number(metadata[`scale.${name}`]) : 1;
     if (!Number.isFinite(scale)) fail(`tensor "${name}" has no valid int8 scale`);
-    tensors[name] = { shape: shape as number[], data: readValues(bytes, dataStart + begin, count, dtype, scale) };
-    dtypes[name] = dtype;
+    tensors[name] = {
+      dtype,
+      shape: shape as number[],
+      scale,
+      bytes: bytes.subarray(dataStart + begin, dataStart + end),
+    };
   }
-  return { tensors, metadata, dtypes };
+  return { tensors, metadata };
+}
+
+/** A {@link StoredTensor}'s values, as float32. */
+export function tensorValues({ bytes, dtype, shape, scale }: StoredTensor): Float32Array {
+  return readValues(bytes, tensorSize(shape), dtype, scale);
 }
 
 function readHeader(bytes: Uint8Array, limits: DecodeLimits) {
@@ -140,9 +177,9 @@ function readHeader(bytes: Uint8Array, limits: DecodeLimits) {
 /** Whether typed arrays on this platform hold numbers little-endian, as the format does. */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** `count` values of `dtype` from `bytes` at `start`, as float32. */
-function readValues(bytes: Uint8Array, start: number, count: number, dtype: WireDtype, scale: number): Float32Array {
-  const at = bytes.byteOffset + start;
+/** `count` values of `dtype` from the start of `bytes`, as float32. */
+function readValues(bytes: Uint8Array, count: number, dtype: WireDtype, scale: number): Float32Array {
+  const at = bytes.byteOffset;
   if (dtype === 'I8') {
     const values = new Int8Array(bytes.buffer, at, count);
     const data = new Float32Array(count);

@@ -12,8 +12,9 @@ import {
   factorWeights,
   factorWeightsInSlices,
   isFactored,
+  scaledNorm,
 } from '../../../src/core/sync/low-rank.js';
-import { decodeTensors, encodeTensors } from '../../../src/core/sync/tensor-codec.js';
+import { decodeTensors, encodeTensors, readTensors } from '../../../src/core/sync/tensor-codec.js';
 
 /** A rows × cols matrix of rank `rank` (a sum of random outer products) plus `noise` per entry. */
 function lowRankMatrix(rows: number, cols: number, rank: number, noise: number, seed: number): Float32Array {
@@ -96,6 +97,23 @@ describe('low-rank updates', () => {
     expect(norm).toBeCloseTo(weightsNorm(dense), 2);
     expect(weightsNorm(expandWeights(clipped))).toBeCloseTo(1, 4);
     expect(clipUpdate(factored, norm * 2).delta).toBe(factored);
+  });
+
+  it('computes an int8 payload’s norm from its integers and scales as from its values', () => {
+    const delta: WeightSet = {
+      table: { shape: [500, 32], data: lowRankMatrix(500, 32, 6, 0.01, 9) },
+      bias: { shape: [500], data: lowRankMatrix(500, 1, 1, 0, 10) },
+    };
+    const payload = encodeTensors(factorWeights(delta, { rank: 3, random: seededRandom(12) }), {}, 'I8');
+    const integers = Object.fromEntries(
+      Object.entries(readTensors(payload).tensors).map(([name, { shape, scale, bytes }]) => [
+        name,
+        { shape, scale, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
+      ]),
+    );
+    const norm = factoredNorm(decodeTensors(payload).tensors);
+    expect(norm).toBeGreaterThan(1);
+    expect(Math.abs(scaledNorm(integers) - norm) / norm).toBeLessThan(1e-6);
   });
 
   it('travels as int8 with stochastic rounding whose mean over many devices is unbiased', () => {
