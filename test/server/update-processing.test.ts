@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
-import { addFactorProducts, factoredNorm, factorWeights } from '../../src/core/sync/low-rank.js';
+import { addFactorProducts, factoredNorm, factorWeights, type ScaledFactors } from '../../src/core/sync/low-rank.js';
 import { decodeTensors } from '../../src/core/sync/tensor-codec.js';
 import { DeltaAverage } from '../../src/server/federated-average.js';
 import {
@@ -160,10 +160,11 @@ describe('wasmFactorProducts', () => {
         v: { shape: v.shape, data: Float32Array.from(v.data) },
         scale,
       }));
-      for (const [given, reference] of [
+      const cases: Array<[ScaledFactors[], ScaledFactors[]]> = [
         [factors, factors],
         [integers, asFloats],
-      ]) {
+      ];
+      for (const [given, reference] of cases) {
         const start = Float64Array.from({ length: rows * cols }, () => random());
         const expected = Float64Array.from(start);
         addFactorProducts(expected, reference);

@@ -382,30 +382,60 @@ function orthonormalize(y: Float64Array, rows: number, k: number): Float64Array 
 
 /** The k × k Gram matrix of `data`'s columns (`rows × k`, `UᵀU`) or rows (`k × cols`, `VVᵀ`). */
 function gram(data: Float32Array | Int8Array, rows: number, cols: number, of: 'columns' | 'rows'): Float64Array {
+  if (of === 'columns' && cols === 4) return columnGram4(data, rows);
   const k = of === 'columns' ? cols : rows;
   const out = new Float64Array(k * k);
-  if (of === 'columns') {
-    // Column against column, strided: k is small, so a loop over it would be mostly overhead. The
-    // upper triangle, mirrored: the matrix is symmetric.
-    const end = rows * k;
-    for (let a = 0; a < k; a++) {
-      for (let b = a; b < k; b++) {
-        let dot = 0;
-        for (let i = 0; i < end; i += k) dot += (data[i + a] as number) * (data[i + b] as number);
-        out[a * k + b] = dot;
-        out[b * k + a] = dot;
+  // The upper triangle, mirrored: the matrix is symmetric.
+  for (let a = 0; a < k; a++) {
+    for (let b = a; b < k; b++) {
+      let dot = 0;
+      if (of === 'columns') {
+        // Column against column, strided: k is small, so a loop over it would be mostly overhead.
+        for (let i = 0; i < rows * k; i += k) dot += (data[i + a] as number) * (data[i + b] as number);
+      } else {
+        const first = a * cols;
+        const second = b * cols;
+        for (let j = 0; j < cols; j++) dot += (data[first + j] as number) * (data[second + j] as number);
       }
-    }
-  } else {
-    for (let a = 0; a < k; a++) {
-      for (let b = 0; b < k; b++) {
-        let dot = 0;
-        for (let j = 0; j < cols; j++) dot += (data[a * cols + j] as number) * (data[b * cols + j] as number);
-        out[a * k + b] = dot;
-      }
+      out[a * k + b] = dot;
+      out[b * k + a] = dot;
     }
   }
   return out;
+}
+
+/**
+ * {@link gram} of the columns of a `rows × 4` matrix, the rank devices send ({@link UPDATE_RANK}),
+ * in one pass over its rows: four times faster than a strided pass per pair of columns.
+ */
+function columnGram4(data: Float32Array | Int8Array, rows: number): Float64Array {
+  let g00 = 0;
+  let g01 = 0;
+  let g02 = 0;
+  let g03 = 0;
+  let g11 = 0;
+  let g12 = 0;
+  let g13 = 0;
+  let g22 = 0;
+  let g23 = 0;
+  let g33 = 0;
+  for (let i = 0; i < 4 * rows; i += 4) {
+    const a = data[i] as number;
+    const b = data[i + 1] as number;
+    const c = data[i + 2] as number;
+    const d = data[i + 3] as number;
+    g00 += a * a;
+    g01 += a * b;
+    g02 += a * c;
+    g03 += a * d;
+    g11 += b * b;
+    g12 += b * c;
+    g13 += b * d;
+    g22 += c * c;
+    g23 += c * d;
+    g33 += d * d;
+  }
+  return Float64Array.of(g00, g01, g02, g03, g01, g11, g12, g13, g02, g12, g22, g23, g03, g13, g23, g33);
 }
 
 function invalid(message: string): never {

@@ -99,21 +99,33 @@ describe('low-rank updates', () => {
     expect(clipUpdate(factored, norm * 2).delta).toBe(factored);
   });
 
-  it('computes an int8 payload’s norm from its integers and scales as from its values', () => {
+  it('computes the norm of any factors that chain, and an int8 payload’s from its integers and scales', () => {
     const delta: WeightSet = {
       table: { shape: [500, 32], data: lowRankMatrix(500, 32, 6, 0.01, 9) },
       bias: { shape: [500], data: lowRankMatrix(500, 1, 1, 0, 10) },
     };
-    const payload = encodeTensors(factorWeights(delta, { rank: 3, random: seededRandom(12) }), {}, 'I8');
-    const integers = Object.fromEntries(
-      Object.entries(readTensors(payload).tensors).map(([name, { shape, scale, bytes }]) => [
-        name,
-        { shape, scale, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
-      ]),
-    );
-    const norm = factoredNorm(decodeTensors(payload).tensors);
-    expect(norm).toBeGreaterThan(1);
-    expect(Math.abs(scaledNorm(integers) - norm) / norm).toBeLessThan(1e-6);
+    // Rank 4, what devices send, has a Gram matrix of its own; factors of any chain count, not only
+    // the range finder's orthonormal ones.
+    const random = seededRandom(13);
+    const gaussians = (length: number) => Float32Array.from({ length }, () => gaussian(random));
+    const skewed: WeightSet = {
+      'table.u': { shape: [500, 4], data: gaussians(2000) },
+      'table.v': { shape: [4, 32], data: gaussians(128) },
+      bias: { shape: [500], data: gaussians(500) },
+    };
+    for (const factored of [3, 4].map((rank) => factorWeights(delta, { rank, random })).concat(skewed)) {
+      expect(factoredNorm(factored) / weightsNorm(expandWeights(factored))).toBeCloseTo(1, 5);
+      const payload = encodeTensors(factored, {}, 'I8');
+      const integers = Object.fromEntries(
+        Object.entries(readTensors(payload).tensors).map(([name, { shape, scale, bytes }]) => [
+          name,
+          { shape, scale, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
+        ]),
+      );
+      const norm = factoredNorm(decodeTensors(payload).tensors);
+      expect(norm).toBeGreaterThan(1);
+      expect(Math.abs(scaledNorm(integers) - norm) / norm).toBeLessThan(1e-6);
+    }
   });
 
   it('travels as int8 with stochastic rounding whose mean over many devices is unbiased', () => {
