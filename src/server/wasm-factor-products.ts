@@ -25,6 +25,9 @@ export async function wasmFactorProducts(): Promise<FactorProducts | undefined> 
   } catch {
     return undefined;
   }
+  // The operands are written here, reused from call to call (TF.js copies them onto the WASM heap
+  // when it makes their tensors): a round's sum would otherwise allocate, and collect, megabytes.
+  let scratch = new Float32Array(0);
   return (target, pairs) => {
     const rows = pairs[0]?.u.shape[0] ?? 0;
     const cols = pairs[0]?.v.shape[1] ?? 0;
@@ -33,8 +36,9 @@ export async function wasmFactorProducts(): Promise<FactorProducts | undefined> 
       addFactorProducts(target, pairs);
       return;
     }
-    const left = new Float32Array(rows * inner);
-    const right = new Float32Array(inner * cols);
+    if (scratch.length < (rows + cols) * inner) scratch = new Float32Array((rows + cols) * inner);
+    const left = scratch.subarray(0, rows * inner);
+    const right = scratch.subarray(rows * inner, (rows + cols) * inner);
     let offset = 0;
     for (const { u, v, scale } of pairs) {
       const k = u.shape[1] ?? 0;
