@@ -42,8 +42,9 @@ export async function wasmFactorProducts(): Promise<FactorProducts | undefined> 
     let offset = 0;
     for (const { u, v, scale } of pairs) {
       const k = u.shape[1] ?? 0;
-      for (let i = 0; i < rows; i++) {
-        for (let c = 0; c < k; c++) left[i * inner + offset + c] = u.data[i * k + c] as number;
+      const from = u.data;
+      for (let i = 0, at = 0, to = offset; i < rows; i++, at += k, to += inner) {
+        for (let c = 0; c < k; c++) left[to + c] = from[at + c] as number;
       }
       for (let i = 0; i < k * cols; i++) right[offset * cols + i] = (v.data[i] as number) * scale;
       offset += k;
