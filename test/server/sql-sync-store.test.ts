@@ -187,8 +187,9 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
   it('stores a round in parts, each update as received or a sum of many, and aggregates it as if whole', async () => {
     const { version } = (await store.currentModel()) as { version: number };
     const base = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;
-    // Int8 updates as devices send them: alone, one is smaller than a dense sum; many together are not.
-    const updates: PendingUpdate[] = Array.from({ length: 12 }, (_, i) => {
+    // Int8 updates as devices send them: one alone is stored as it came; twenty together take more
+    // than three times a dense sum's bytes, and are stored as their sum.
+    const updates: PendingUpdate[] = Array.from({ length: 22 }, (_, i) => {
       const encoded = encodeTensors(
         filledWeights(config, (index) => Math.sin(i * 7 + index) / 10),
         {},
@@ -198,12 +199,12 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     });
     const round = { ...policy, size: updates.length };
     await store.submitUpdate(updates[0] as PendingUpdate, round);
-    await Promise.all(updates.slice(1, 11).map((update) => store.submitUpdate(update, round)));
+    await Promise.all(updates.slice(1, 21).map((update) => store.submitUpdate(update, round)));
     const count = async (table: string) =>
       ((await sql.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${table}`))[0] as { n: number }).n;
     expect(await count('omnipersona_pending_updates')).toBeGreaterThanOrEqual(1);
     expect(await count('omnipersona_round_sums')).toBeGreaterThanOrEqual(1);
-    expect(await store.submitUpdate(updates[11] as PendingUpdate, round)).toEqual({ version: version + 1, pending: 0 });
+    expect(await store.submitUpdate(updates[21] as PendingUpdate, round)).toEqual({ version: version + 1, pending: 0 });
 
     const expected = federatedAverage(
       base,

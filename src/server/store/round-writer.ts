@@ -20,9 +20,10 @@ export function refusal(error: unknown): OmniPersonaError {
  * one, and aggregates the round when one completes it, the next round starting at once.
  *
  * Updates wait in memory until the round completes or the transaction ends ({@link flush}), which
- * stores them as one part of their round: each update as received, or, when that takes more bytes,
- * their weighted sum, one dense float32 row however many updates it holds. A busy server then writes
- * a few rows per transaction, and a quiet one stores each update in its few KiB.
+ * stores them as one part of their round: each update as received, or, when that takes more than
+ * {@link ROWS_PER_SUM_BYTES} times the bytes, their weighted sum, one dense float32 row however many
+ * updates it holds. A burst then writes a few rows per transaction, and a quiet server stores each
+ * update in its few KiB.
  */
 export class RoundWriter {
   readonly #tx: SqlQueryable;
@@ -100,7 +101,7 @@ export class RoundWriter {
     const round = current.version;
     // A float32 sum of the whole model, sized from the shapes alone.
     const sumBytes = modelSpec(current.config).reduce((bytes, spec) => bytes + 4 * tensorSize(spec.shape), 0);
-    if (waiting.reduce((bytes, { update }) => bytes + update.encoded.length, 0) <= sumBytes) {
+    if (waiting.reduce((bytes, { update }) => bytes + update.encoded.length, 0) <= ROWS_PER_SUM_BYTES * sumBytes) {
       const values: unknown[] = [];
       const rows = waiting.map(({ update }, index) => {
         values.push(update.baseVersion, round, update.examples, update.encoded);
@@ -193,6 +194,15 @@ export class RoundWriter {
     });
   }
 }
+
+/**
+ * How many times a sum's bytes the updates of a write may take and still be stored as they came. A
+ * sum costs more than its bytes: the write waits, holding the lock, for a worker to add the updates
+ * up, and the aggregation reads the sum back (as hex text, on the embedded database), where the
+ * updates' own payloads come from memory. Against a factor of 1, 3 raised the updates accepted per
+ * second of a busy server (rounds of 1,000) by about 7%; a third lowered them by about 10%.
+ */
+const ROWS_PER_SUM_BYTES = 3;
 
 /**
  * The sum of `updates` as their policies count them: one sum per policy (a server gives every
