@@ -220,6 +220,60 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     expect(await count('omnipersona_round_sums')).toBe(0);
   });
 
+  it.each([
+    ['', false],
+    [', its rows read back when a sum fails', true],
+  ])('sums a round’s stored updates while it fills, and aggregates it as if summed at the end%s', async (_, fail) => {
+    const { version } = (await store.currentModel()) as { version: number };
+    const base = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;
+    const updates: PendingUpdate[] = Array.from({ length: 150 }, (_, i) => ({
+      baseVersion: version,
+      examples: 1 + (i % 4),
+      encoded: encodeTensors(
+        filledWeights(config, (index) => Math.cos(i * 3 + index) / 10),
+        {},
+        'I8',
+      ),
+    }));
+    // The store sums whenever 64 committed rows wait; the sizes of the sums it asks for tell when.
+    const sizes: number[] = [];
+    const round: RoundPolicy = {
+      ...policy,
+      size: updates.length,
+      sum: (shape, list) => {
+        sizes.push(list.length);
+        // The first sum ahead fails, as when a worker dies: its rows are left to the aggregation.
+        if (fail && sizes.length === 1) return Promise.reject(new Error('worker stopped'));
+        return policy.sum(shape, list);
+      },
+    };
+    // Writes of five, each its own transaction and stored as received.
+    for (let start = 0; start < 140; start += 5) {
+      await Promise.all(updates.slice(start, start + 5).map((update) => store.submitUpdate(update, round)));
+    }
+    expect(sizes).toEqual([64, 64]);
+    await Promise.all(updates.slice(140, 145).map((update) => store.submitUpdate(update, round)));
+    await Promise.all(updates.slice(145, 149).map((update) => store.submitUpdate(update, round)));
+    expect(await store.submitUpdate(updates[149] as PendingUpdate, round)).toEqual({
+      version: version + 1,
+      pending: 0,
+    });
+    // The aggregation summed only the 22 updates not summed yet (21 stored, 1 in its own write), and
+    // the 64 of a sum that failed.
+    expect(sizes).toEqual([64, 64, fail ? 86 : 22]);
+
+    const expected = federatedAverage(
+      base,
+      updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
+    );
+    const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
+    for (const [name, tensor] of Object.entries(expected)) {
+      tensor.data.forEach((value, i) => {
+        expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
+      });
+    }
+  });
+
   it('reads an older version’s record inside the write that needs it', async () => {
     // A store that has read no version records yet, as after a restart, on the same database (not
     // closed here: it shares the connection).

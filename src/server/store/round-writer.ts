@@ -5,6 +5,7 @@ import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import { DeltaAverage } from '../federated-average.js';
 import { addUpdateSums, type UpdateSum } from '../update-processing.js';
 import type { PayloadCache } from './payload-cache.js';
+import type { RoundPresums, StoredRow } from './round-presums.js';
 import type { SqlQueryable } from './sql-client.js';
 import { insertModel, loadWeights, readOptimizer, readRound, STORED_LIMITS, writeOptimizer } from './sql-rows.js';
 import type { ModelRecord, PendingUpdate, RoundCounts, RoundPolicy, UpdateOutcome } from './sync-store.js';
@@ -30,39 +31,51 @@ export class RoundWriter {
   readonly #keep: number;
   readonly #model: (version: number) => Promise<ModelRecord | undefined>;
   readonly #payloads: PayloadCache;
+  readonly #presums: RoundPresums;
   #current: ModelRecord | undefined;
   #pending: number;
   /** Updates of the current round not stored yet, with the policy they came with. */
   #waiting: Array<{ update: PendingUpdate; policy: RoundPolicy }> = [];
+  /** Rows this write stored for the current round, for {@link committed}. */
+  #stored: StoredRow[] = [];
 
   private constructor(
     tx: SqlQueryable,
     keep: number,
     model: (version: number) => Promise<ModelRecord | undefined>,
-    payloads: PayloadCache,
+    memory: { payloads: PayloadCache; presums: RoundPresums },
     current: ModelRecord | undefined,
     pending: number,
   ) {
     this.#tx = tx;
     this.#keep = keep;
     this.#model = model;
-    this.#payloads = payloads;
+    this.#payloads = memory.payloads;
+    this.#presums = memory.presums;
     this.#current = current;
     this.#pending = pending;
   }
 
   /**
    * `model` reads a version's record, which never changes (from memory when it can); `payloads`
-   * keeps what this process stores, for the aggregation to read from memory.
+   * keeps what this process stores, for the aggregation to read from memory, and `presums` sums
+   * it while the round fills ({@link committed}).
    */
   static async open(
     tx: SqlQueryable,
     keep: number,
     model: (version: number) => Promise<ModelRecord | undefined>,
-    payloads: PayloadCache,
+    memory: { payloads: PayloadCache; presums: RoundPresums },
   ): Promise<RoundWriter> {
     const round = await readRound(tx);
-    return new RoundWriter(tx, keep, model, payloads, round?.model, round?.pending ?? 0);
+    return new RoundWriter(tx, keep, model, memory, round?.model, round?.pending ?? 0);
+  }
+
+  /** Call once the write's transaction has committed: its stored updates may be summed ahead. */
+  committed(): void {
+    const current = this.#current;
+    if (current && this.#stored.length > 0) this.#presums.add(current.version, current.config, this.#stored);
+    this.#stored = [];
   }
 
   async add(update: PendingUpdate, policy: RoundPolicy): Promise<UpdateOutcome> {
@@ -114,9 +127,11 @@ export class RoundWriter {
          RETURNING id`,
         values,
       );
-      waiting.forEach(({ update }, index) => {
+      waiting.forEach(({ update, policy }, index) => {
         const id = ids[index]?.id;
-        if (id !== undefined) this.#payloads.set(id, round, update.encoded);
+        if (id === undefined) return;
+        this.#payloads.set(id, round, update.encoded);
+        this.#stored.push({ id, update, policy });
       });
       return;
     }
@@ -138,7 +153,10 @@ export class RoundWriter {
       [round],
     );
     for (const row of sums) average.addSum(decodeTensors(row.payload, STORED_LIMITS).tensors, row.weight, row.updates);
-    const stored = await this.#storedUpdates(round);
+    // The rows summed while the round filled; the others are summed now.
+    const presummed = await this.#presums.settle(round);
+    for (const sum of presummed.sums) average.addSum(sum.sums, sum.weight, sum.count);
+    const stored = await this.#storedUpdates(round, presummed.ids);
     const waiting = this.#waiting.splice(0);
     const updates = [...stored.map((update) => ({ update, policy })), ...waiting];
     if (updates.length > 0) {
@@ -163,20 +181,24 @@ export class RoundWriter {
     this.#current = record;
     this.#pending = 0;
     this.#payloads.forgetRounds(round);
+    this.#presums.forgetRounds(round);
+    this.#stored = [];
     return { version: record.version, pending: 0 };
   }
 
   /**
-   * The updates stored for `round`, their payloads from memory when this process wrote them. Those
-   * leave the cache, as the sum may take their buffers over: should the aggregation fail, they are
-   * read back from the database.
+   * The updates stored for `round`, bar the rows in `summed`, their payloads from memory when this
+   * process wrote them. Those leave the cache, as the sum may take their buffers over: should the
+   * aggregation fail, they are read back from the database.
    */
-  async #storedUpdates(round: number): Promise<PendingUpdate[]> {
+  async #storedUpdates(round: number, summed: ReadonlySet<number>): Promise<PendingUpdate[]> {
     const tx = this.#tx;
-    const rows = await tx.query<{ id: number; base_version: number; examples: number }>(
-      'SELECT id, base_version, examples FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
-      [round],
-    );
+    const rows = (
+      await tx.query<{ id: number; base_version: number; examples: number }>(
+        'SELECT id, base_version, examples FROM omnipersona_pending_updates WHERE round_version = $1 ORDER BY id',
+        [round],
+      )
+    ).filter((row) => !summed.has(row.id));
     const cached = new Map(rows.map((row) => [row.id, this.#payloads.take(row.id)]));
     const missing = rows.filter((row) => !cached.get(row.id)).map((row) => row.id);
     const read =

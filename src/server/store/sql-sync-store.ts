@@ -7,6 +7,7 @@ import type {
 } from '../../core/sync/protocol.js';
 import { migrate, WRITE_LOCK_SQL } from './migrations.js';
 import { PayloadCache } from './payload-cache.js';
+import { RoundPresums } from './round-presums.js';
 import { RoundWriter, refusal } from './round-writer.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { insertCatalog, insertModel, loadWeights, readCatalog, readModel, stored } from './sql-rows.js';
@@ -38,6 +39,7 @@ export class SqlSyncStore implements SyncStore {
   readonly #queued: QueuedUpdate[] = [];
   readonly #records = new Map<number, ModelRecord>();
   readonly #payloads = new PayloadCache();
+  readonly #presums = new RoundPresums(this.#payloads);
   #writing = false;
 
   private constructor(sql: SqlClient, keep: number) {
@@ -129,14 +131,18 @@ export class SqlSyncStore implements SyncStore {
         const batch = this.#queued.splice(0, UPDATES_PER_TRANSACTION);
         let outcomes: Array<UpdateOutcome | OmniPersonaError>;
         try {
+          const memory = { payloads: this.#payloads, presums: this.#presums };
+          let writer: RoundWriter | undefined;
           outcomes = await this.#sql.transaction(async (tx) => {
             await tx.query(WRITE_LOCK_SQL);
-            const round = await RoundWriter.open(tx, this.#keep, (version) => this.#model(version, tx), this.#payloads);
+            const round = await RoundWriter.open(tx, this.#keep, (version) => this.#model(version, tx), memory);
+            writer = round;
             const results: Array<UpdateOutcome | OmniPersonaError> = [];
             for (const { update, policy } of batch) results.push(await round.add(update, policy).catch(refusal));
             await round.flush();
             return results;
           });
+          writer?.committed();
         } catch (error) {
           for (const item of batch) item.reject(error);
           continue;
