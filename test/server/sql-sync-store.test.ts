@@ -206,16 +206,7 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     expect(await count('omnipersona_round_sums')).toBeGreaterThanOrEqual(1);
     expect(await store.submitUpdate(updates[21] as PendingUpdate, round)).toEqual({ version: version + 1, pending: 0 });
 
-    const expected = federatedAverage(
-      base,
-      updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
-    );
-    const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
-    for (const [name, tensor] of Object.entries(expected)) {
-      tensor.data.forEach((value, i) => {
-        expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
-      });
-    }
+    await expectAverage(store, version + 1, base, updates);
     expect(await count('omnipersona_pending_updates')).toBe(0);
     expect(await count('omnipersona_round_sums')).toBe(0);
   });
@@ -262,16 +253,7 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     // the 64 of a sum that failed.
     expect(sizes).toEqual([64, 64, fail ? 86 : 22]);
 
-    const expected = federatedAverage(
-      base,
-      updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
-    );
-    const weights = decodeTensors((await store.modelWeights(version + 1)) as Uint8Array).tensors;
-    for (const [name, tensor] of Object.entries(expected)) {
-      tensor.data.forEach((value, i) => {
-        expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
-      });
-    }
+    await expectAverage(store, version + 1, base, updates);
   });
 
   it('reads an older version’s record inside the write that needs it', async () => {
@@ -348,3 +330,22 @@ describe(`SqlSyncStore round parts (${TEST_STORE})`, () => {
     }
   });
 });
+
+/** Expects `version`'s weights to be `base` plus the weighted mean of `updates`. */
+async function expectAverage(
+  store: SqlSyncStore,
+  version: number,
+  base: Record<string, { shape: number[]; data: Float32Array }>,
+  updates: readonly PendingUpdate[],
+): Promise<void> {
+  const expected = federatedAverage(
+    base,
+    updates.map((update) => ({ delta: decodeTensors(update.encoded).tensors, examples: update.examples })),
+  );
+  const weights = decodeTensors((await store.modelWeights(version)) as Uint8Array).tensors;
+  for (const [name, tensor] of Object.entries(expected)) {
+    tensor.data.forEach((value, i) => {
+      expect(weights[name]?.data[i]).toBeCloseTo(value, 6);
+    });
+  }
+}
