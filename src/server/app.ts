@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { etag, RETAINED_304_HEADERS } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
 import { OmniPersonaError } from '../core/errors.js';
 import { PROTOCOL_VERSION, ROUTES } from '../core/sync/protocol.js';
+import { corsHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
@@ -19,15 +19,7 @@ import type { SyncService } from './sync-service.js';
  */
 export function createSyncApp(service: SyncService, options: ResolvedSyncServerOptions): Hono {
   const app = new Hono();
-  app.use(
-    cors({
-      origin: options.corsOrigins,
-      allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
-      exposeHeaders: ['ETag'],
-      maxAge: 600,
-    }),
-  );
+  app.use(corsHeaders(options.corsOrigins));
   // A 304 must keep the CORS headers, or a browser refuses it when the page sent If-None-Match itself.
   const tagged = etag({
     retainedHeaders: [...RETAINED_304_HEADERS, 'access-control-allow-origin', 'access-control-expose-headers'],

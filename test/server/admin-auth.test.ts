@@ -71,6 +71,35 @@ describe('operator routes', () => {
     }
   });
 
+  it('gives other requests their CORS headers, an error’s answer included', async () => {
+    const listed = await createSyncServer({ dataDir: 'memory://', corsOrigins: ['https://shop.test'], logger: quiet });
+    const any = await createSyncServer({ dataDir: 'memory://', logger: quiet });
+    try {
+      const get = (server: typeof any, path: string, origin: string) =>
+        server.app.request(path, { headers: { origin } });
+      const health = await get(listed, '/v1/health', 'https://shop.test');
+      expect(health.status).toBe(200);
+      expect(health.headers.get('access-control-allow-origin')).toBe('https://shop.test');
+      expect(health.headers.get('access-control-expose-headers')).toBe('ETag');
+      expect(health.headers.get('vary')).toBe('Origin');
+      const other = await get(listed, '/v1/health', 'https://evil.test');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('vary')).toBe('Origin');
+      // A refused update: the page must be able to read why.
+      const refused = await any.app.request('/v1/updates', {
+        method: 'POST',
+        headers: { origin: 'https://any.test' },
+        body: new Uint8Array(4),
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+      expect(refused.headers.get('vary')).toBeNull();
+    } finally {
+      await listed.close();
+      await any.close();
+    }
+  });
+
   it('refuses invalid options with INVALID_OPTIONS', async () => {
     await expect(createSyncServer({ roundSize: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
     await expect(createSyncServer({ adminToken: 'short' })).rejects.toMatchObject({
