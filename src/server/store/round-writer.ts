@@ -68,7 +68,8 @@ export class RoundWriter {
     memory: { payloads: PayloadCache; presums: RoundPresums },
   ): Promise<RoundWriter> {
     const round = await readRound(tx);
-    return new RoundWriter(tx, keep, model, memory, round?.model, round?.pending ?? 0);
+    const current = round && (await model(round.version));
+    return new RoundWriter(tx, keep, model, memory, current, round?.pending ?? 0);
   }
 
   /** Call once the write's transaction has committed: its stored updates may be summed ahead. */

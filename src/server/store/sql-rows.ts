@@ -81,17 +81,18 @@ export async function readModel(sql: SqlQueryable, version?: number): Promise<Mo
 }
 
 /**
- * The current model and how many updates its round holds so far, stored as received or inside
- * sums, in one statement: what every write of updates reads first.
+ * The current model's version and how many updates its round holds so far, stored as received or
+ * inside sums, in one statement: what every write of updates reads first. The version's record
+ * never changes, so the writer takes it from memory.
  */
-export async function readRound(sql: SqlQueryable): Promise<{ model: ModelRecord; pending: number } | undefined> {
-  const [row] = await sql.query<ModelRow & { pending: number | string }>(
-    `SELECT ${MODEL_COLUMNS},
+export async function readRound(sql: SqlQueryable): Promise<{ version: number; pending: number } | undefined> {
+  const [row] = await sql.query<{ version: number; pending: number | string }>(
+    `SELECT m.version,
        (SELECT count(*) FROM omnipersona_pending_updates WHERE round_version = m.version)
          + (SELECT coalesce(sum(updates), 0) FROM omnipersona_round_sums WHERE round_version = m.version) AS pending
      FROM omnipersona_model_versions m ORDER BY version DESC LIMIT 1`,
   );
-  return row && { model: modelRecord(row), pending: Number(row.pending) };
+  return row && { version: row.version, pending: Number(row.pending) };
 }
 
 function modelRecord(row: ModelRow): ModelRecord {
