@@ -1,27 +1,19 @@
 import { OmniPersonaError } from '../core/errors.js';
 import type { WeightSet } from '../core/model/weights.js';
 import { gaussian } from '../core/random.js';
-import {
-  addFactorProducts,
-  FACTOR_SUFFIX,
-  type ScaledFactors,
-  type ScaledTensor,
-  scaledNorm,
-} from '../core/sync/low-rank.js';
+import { clipScaled, type ScaledTensor } from '../core/sync/factored-norm.js';
+import { addFactorProducts, FACTOR_SUFFIX, type ScaledFactors } from '../core/sync/low-rank.js';
 
 /** `target += Σ scaleᵢ × Uᵢ·Vᵢ` over factor pairs that multiply out to one shape, as `addFactorProducts` does. */
 export type FactorProducts = (target: Float64Array, pairs: readonly ScaledFactors[]) => void;
 
-/**
- * A tensor of a delta: float32 values, or the int8 integers of a payload (`tensor-codec.ts`), which
- * stand for themselves times `scale` (1 when omitted) and are summed without being converted first.
- */
-export type DeltaTensor = Omit<ScaledTensor, 'scale'> & { scale?: number };
-
 /** One device's contribution to a round. */
 export interface WeightedDelta {
-  /** Dense, or with matrices as low-rank factors (`core/sync/low-rank.ts`), which are multiplied out here. */
-  delta: Readonly<Record<string, DeltaTensor>>;
+  /**
+   * Dense, or with matrices as low-rank factors (`core/sync/low-rank.ts`), which are multiplied out
+   * here; int8 tensors of a payload are summed from their integers, never converted first.
+   */
+  delta: Readonly<Record<string, ScaledTensor>>;
   /** Training examples behind the delta: its weight in the average. */
   examples: number;
   /**
@@ -109,7 +101,7 @@ export class DeltaAverage {
           for (let row = 0; row < rowExamples.length; row++) rowExamples[row] = (rowExamples[row] as number) + examples;
           continue;
         }
-        const { data, scale = 1 } = delta[name] as DeltaTensor;
+        const { data, scale = 1 } = delta[name] as ScaledTensor;
         const weight = examples * scale;
         const listed = rows?.[name];
         if (!listed) {
@@ -272,22 +264,7 @@ export function roundResult(average: DeltaAverage, privacy?: PrivateMeanOptions)
 
 /** DP-FedAvg's view of an update: clipped, and weighing as much as any other. */
 function clippedAlike(update: WeightedDelta, clipNorm: number): WeightedDelta {
-  return { delta: clippedDelta(update.delta, clipNorm), examples: 1 };
-}
-
-/**
- * `delta` scaled down to L2 norm `maxNorm` when it is longer, as `clipUpdate` does, by the scales
- * of its whole tensors and its `V` factors: no value is copied.
- */
-export function clippedDelta(delta: WeightedDelta['delta'], maxNorm: number): WeightedDelta['delta'] {
-  const scaled: Record<string, ScaledTensor> = {};
-  for (const [name, tensor] of Object.entries(delta)) scaled[name] = { ...tensor, scale: tensor.scale ?? 1 };
-  const norm = scaledNorm(scaled);
-  if (!(norm > maxNorm)) return delta;
-  for (const [name, tensor] of Object.entries(scaled)) {
-    if (!name.endsWith(FACTOR_SUFFIX.u)) tensor.scale *= maxNorm / norm;
-  }
-  return scaled;
+  return { delta: clipScaled(update.delta, clipNorm), examples: 1 };
 }
 
 /** `mean` (of `count` equally weighted updates) plus the Gaussian noise of {@link privateMean}, in place. */

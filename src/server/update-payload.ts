@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
-import { factorPairs, type ScaledTensor } from '../core/sync/low-rank.js';
+import type { ScaledTensor } from '../core/sync/factored-norm.js';
+import { factorPairs } from '../core/sync/low-rank.js';
 import { UPDATE_KINDS, UPDATE_METADATA, type UpdateKind } from '../core/sync/protocol.js';
 import { readTensors, type StoredTensor, tensorValues } from '../core/sync/tensor-codec.js';
 import { formatIssues } from './format-issues.js';
@@ -55,7 +56,7 @@ export function storedValues(tensors: Record<string, StoredTensor>): WeightSet {
   return values;
 }
 
-/** Stored tensors as `scaledNorm` reads them: int8 ones as their integers and scale, others as float32. */
+/** Stored tensors as `factoredNorm` reads them: int8 ones as their integers and scale, others as float32. */
 export function scaledTensors(tensors: Record<string, StoredTensor>): Record<string, ScaledTensor> {
   const scaled: Record<string, ScaledTensor> = {};
   for (const [name, tensor] of Object.entries(tensors)) {
@@ -63,7 +64,7 @@ export function scaledTensors(tensors: Record<string, StoredTensor>): Record<str
     scaled[name] =
       dtype === 'I8'
         ? { shape, scale, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) }
-        : { shape, scale: 1, data: tensorValues(tensor) };
+        : { shape, data: tensorValues(tensor) };
   }
   return scaled;
 }

@@ -1,9 +1,10 @@
 import { OmniPersonaError } from '../core/errors.js';
 import { type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import { tensorSize, type WeightSet } from '../core/model/weights.js';
-import { addFactorProducts, scaledNorm, scaleFactored } from '../core/sync/low-rank.js';
+import { clipScaled, factoredNorm, scaleFactored } from '../core/sync/factored-norm.js';
+import { addFactorProducts } from '../core/sync/low-rank.js';
 import { encodeTensors, readTensors } from '../core/sync/tensor-codec.js';
-import { clippedDelta, DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
+import { DeltaAverage, type FactorProducts, type WeightedDelta } from './federated-average.js';
 import { STORED_LIMITS } from './store/sql-rows.js';
 import { checkUpdate, parseUpdatePayload, scaledTensors, storedValues, type UpdateHeader } from './update-payload.js';
 
@@ -66,7 +67,7 @@ export function checkUpdateBytes(bytes: Uint8Array, check: UpdateCheck): UpdateC
   }
   // Factored updates stay factored: the norm comes from their factors, an int8 one's from its
   // integers, so that an update within the bound is never converted to float32.
-  const norm = scaledNorm(scaledTensors(tensors));
+  const norm = factoredNorm(scaledTensors(tensors));
   if (norm <= maxNorm) return { header, checked: { encoded: bytes, norm } };
   const int8 = Object.values(tensors).every((tensor) => tensor.dtype === 'I8');
   const clipped = scaleFactored(storedValues(tensors), maxNorm / norm);
@@ -112,7 +113,7 @@ export function sumUpdates(
     const deltas: WeightedDelta[] = parts.slice(start, start + DECODED_AT_ONCE).map(({ encoded, weight, clipNorm }) => {
       // Int8 updates are summed from their integers, never converted to float32 on their own.
       const delta = scaledTensors(readTensors(encoded, STORED_LIMITS).tensors);
-      return { delta: clipNorm === undefined ? delta : clippedDelta(delta, clipNorm), examples: weight };
+      return { delta: clipNorm === undefined ? delta : clipScaled(delta, clipNorm), examples: weight };
     });
     average.addAll(deltas);
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
-import { addFactorProducts, factoredNorm, factorWeights, type ScaledFactors } from '../../src/core/sync/low-rank.js';
+import { factoredNorm } from '../../src/core/sync/factored-norm.js';
+import { addFactorProducts, factorWeights, type ScaledFactors } from '../../src/core/sync/low-rank.js';
 import { decodeTensors } from '../../src/core/sync/tensor-codec.js';
 import { DeltaAverage } from '../../src/server/federated-average.js';
 import {

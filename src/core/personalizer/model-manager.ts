@@ -11,7 +11,7 @@ import {
 import { withItemRows } from '../model/model-spec.js';
 import type { WeightSet } from '../model/weights.js';
 import { seedOf } from '../random.js';
-import { clipUpdate } from '../sync/low-rank.js';
+import { clipUpdate } from '../sync/factored-norm.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
