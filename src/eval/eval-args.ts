@@ -32,6 +32,8 @@ export interface EvalArgs {
   labelSmoothing?: number;
   /** Whether the centralized training leaves each history's own items out of its softmax (`excludeSeen`), instead of the preset's. */
   excludeSeen?: boolean;
+  /** How many times each user's newest training example counts in a centralized epoch, instead of the preset's. */
+  newestWeight?: number;
   /** The embedding width of every trained model, instead of the preset's. */
   dim?: number;
   /** Overrides the preset's federated rounds. */
@@ -91,6 +93,8 @@ Options:
                        Whether the centralized training leaves each history's own items (bar the
                        next one) out of its softmax, as the ranking leaves them out, instead of the
                        preset's (no)
+  --newest-weight <n>  Each user's newest training example counts n times in every epoch of the
+                       centralized training, instead of the preset's (1: as often as the others)
   --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
@@ -161,6 +165,13 @@ const FlagsSchema = v.object({
       v.transform((answer) => answer === 'yes'),
     ),
   ),
+  'newest-weight': v.optional(
+    v.pipe(
+      Count,
+      v.minValue(1, 'Expected a weight of at least 1'),
+      v.maxValue(100, 'Expected a weight of at most 100'),
+    ),
+  ),
   dim: v.optional(
     v.pipe(Count, v.minValue(4, 'Expected a width of at least 4'), v.maxValue(512, 'Expected a width of at most 512')),
   ),
@@ -200,6 +211,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'average-decay': { type: 'string' },
         'label-smoothing': { type: 'string' },
         'exclude-seen': { type: 'string' },
+        'newest-weight': { type: 'string' },
         dim: { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
@@ -228,6 +240,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'average-decay': averageDecay,
     'label-smoothing': labelSmoothing,
     'exclude-seen': excludeSeen,
+    'newest-weight': newestWeight,
     dim,
     rounds,
     'update-rank': updateRank,
@@ -248,6 +261,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     averageDecay,
     labelSmoothing,
     excludeSeen,
+    newestWeight,
     dim,
     rounds,
     updateRank,

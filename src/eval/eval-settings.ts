@@ -30,6 +30,11 @@ export interface EvalSettings {
     labelSmoothing?: number;
     /** Leave each history's own items out of its softmax (`TrainOptions.excludeSeen`); not when omitted. */
     excludeSeen?: boolean;
+    /**
+     * How many times each user's newest training example, the nearest in time to the held-out items,
+     * counts in every epoch (it is repeated in the examples); once when omitted.
+     */
+    newestWeight?: number;
   };
   federated: {
     rounds: number;

@@ -114,6 +114,11 @@ function seenLeftOut(exclude: boolean | undefined): Pick<EvalSettings['centraliz
   return exclude ? { excludeSeen: true } : {};
 }
 
+/** How often each user's newest example counts; omitted for once. */
+function newestCounted(weight: number | undefined): Pick<EvalSettings['centralized'], 'newestWeight'> {
+  return weight && weight > 1 ? { newestWeight: weight } : {};
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promise<EvalResult[]> {
   const started = performance.now();
   const preset = args.quick ? presets.quick : presets.full;
@@ -128,6 +133,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       ...averaging(args.averageDecay ?? preset.centralized.averageDecay),
       ...smoothing(args.labelSmoothing ?? preset.centralized.labelSmoothing),
       ...seenLeftOut(args.excludeSeen ?? preset.centralized.excludeSeen),
+      ...newestCounted(args.newestWeight ?? preset.centralized.newestWeight),
     },
     federated: {
       ...preset.federated,

@@ -1,3 +1,4 @@
+import type { TrainingExample } from '../core/model/model-runtime.js';
 import { initialWeights } from '../core/model/model-spec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
@@ -16,7 +17,8 @@ export async function trainCentralized(
   settings: EvalSettings['centralized'],
   log: (line: string) => void = () => {},
 ): Promise<RecommenderModel> {
-  const examples = train.flatMap((sequence) => sequenceExamples(sequence));
+  const newestWeight = settings.newestWeight ?? 1;
+  const examples = train.flatMap((sequence) => withNewestRepeated(sequenceExamples(sequence), newestWeight));
   const model = RecommenderModel.create(setup.config, initialWeights(setup.config, setup.seed), setup.features);
   try {
     log(
@@ -29,7 +31,8 @@ export async function trainCentralized(
             (settings.contrastive.positive === 'sameNextItem' ? ', positives with the same next item' : '')) +
         (settings.averageDecay === undefined ? '' : `, weights averaged with decay ${settings.averageDecay}`) +
         (settings.labelSmoothing === undefined ? '' : `, label smoothing ${settings.labelSmoothing}`) +
-        (settings.excludeSeen ? ', seen items left out of the softmax' : ''),
+        (settings.excludeSeen ? ', seen items left out of the softmax' : '') +
+        (newestWeight > 1 ? `, each user's newest example counted ${newestWeight} times` : ''),
     );
     const result = await trainModel(
       model,
@@ -61,4 +64,11 @@ export async function trainCentralized(
     model.dispose();
     throw error;
   }
+}
+
+/** A user's `examples` (oldest first) with the newest one appearing `weight` times in all. */
+export function withNewestRepeated(examples: TrainingExample[], weight: number): TrainingExample[] {
+  const newest = examples[examples.length - 1];
+  if (!newest || weight <= 1) return examples;
+  return [...examples, ...Array.from({ length: weight - 1 }, () => newest)];
 }

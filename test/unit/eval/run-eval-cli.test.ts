@@ -332,6 +332,20 @@ describe('npm run eval', () => {
     expect(firstLoss(excluded)).toBeLessThan(firstLoss(plain));
   }, 60_000);
 
+  it("--newest-weight counts each user's newest training example that many times", async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '1'];
+    const plain = capture(dir);
+    const weighted = capture(dir);
+    expect(await runEvalCli(argv, plain, { full: tiny, quick: tiny })).toBe(0);
+    expect(await runEvalCli([...argv, '--newest-weight', '3'], weighted, { full: tiny, quick: tiny })).toBe(0);
+    const examples = (io: { err: string[] }) =>
+      Number(/centralized: (\d+) examples/u.exec(io.err.join('\n'))?.[1] ?? Number.NaN);
+    // Two more copies of one example for each of the 120 users.
+    expect(examples(weighted) - examples(plain)).toBe(2 * 120);
+    expect(plain.err.join('\n')).not.toMatch(/newest example/u);
+    expect(weighted.err.join('\n')).toMatch(/centralized: .*, each user's newest example counted 3 times/u);
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],
@@ -347,6 +361,10 @@ describe('npm run eval', () => {
     [['--data', 'tiny.txt', '--label-smoothing', '1'], /Invalid option --label-smoothing: Expected ε below 1/u],
     [['--data', 'tiny.txt', '--dim', '2'], /Invalid option --dim: Expected a width of at least 4/u],
     [['--data', 'tiny.txt', '--exclude-seen', 'maybe'], /Invalid option --exclude-seen: Expected yes or no/u],
+    [
+      ['--data', 'tiny.txt', '--newest-weight', '0'],
+      /Invalid option --newest-weight: Expected a weight of at least 1/u,
+    ],
     [['--data', 'tiny.txt', '--steps', '3'], /Unknown option '--steps'/u],
   ])('exits with status 2 and says why for %j', async (argv, message) => {
     const io = capture(dir);
