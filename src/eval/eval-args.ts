@@ -34,6 +34,10 @@ export interface EvalArgs {
   excludeSeen?: boolean;
   /** How many times each user's newest training example counts in a centralized epoch, instead of the preset's. */
   newestWeight?: number;
+  /** A saved model whose predictions the centralized training learns from too (knowledge distillation). */
+  teacher?: string;
+  /** The share of each target the teacher's predictions make (0.5 unless set). */
+  teacherWeight?: number;
   /** The embedding width of every trained model, instead of the preset's. */
   dim?: number;
   /** Overrides the preset's federated rounds. */
@@ -95,6 +99,10 @@ Options:
                        preset's (no)
   --newest-weight <n>  Each user's newest training example counts n times in every epoch of the
                        centralized training, instead of the preset's (1: as often as the others)
+  --teacher <file>     Knowledge distillation: the centralized training's targets are partly a
+                       saved model's predictions (a centralized.safetensors of --save-models, same
+                       data and width) for each whole training history
+  --teacher-weight <α> The teachers' share of each target (default 0.5)
   --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
@@ -172,6 +180,10 @@ const FlagsSchema = v.object({
       v.maxValue(100, 'Expected a weight of at most 100'),
     ),
   ),
+  teacher: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a model file'))),
+  'teacher-weight': v.optional(
+    v.pipe(Decimal, v.minValue(0, 'Expected a weight of at least 0'), v.maxValue(1, 'Expected a weight of at most 1')),
+  ),
   dim: v.optional(
     v.pipe(Count, v.minValue(4, 'Expected a width of at least 4'), v.maxValue(512, 'Expected a width of at most 512')),
   ),
@@ -212,6 +224,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'label-smoothing': { type: 'string' },
         'exclude-seen': { type: 'string' },
         'newest-weight': { type: 'string' },
+        teacher: { type: 'string' },
+        'teacher-weight': { type: 'string' },
         dim: { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
@@ -241,6 +255,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'label-smoothing': labelSmoothing,
     'exclude-seen': excludeSeen,
     'newest-weight': newestWeight,
+    teacher,
+    'teacher-weight': teacherWeight,
     dim,
     rounds,
     'update-rank': updateRank,
@@ -262,6 +278,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     labelSmoothing,
     excludeSeen,
     newestWeight,
+    teacher,
+    teacherWeight,
     dim,
     rounds,
     updateRank,

@@ -35,6 +35,12 @@ export interface EvalSettings {
      * counts in every epoch (it is repeated in the examples); once when omitted.
      */
     newestWeight?: number;
+    /**
+     * Knowledge distillation (`teacher` of `trainModel`): a saved model file (`--save-models`) of
+     * the same data and width, whose predictions make `weight` of each training target. None when
+     * omitted.
+     */
+    teacher?: { file: string; weight: number };
   };
   federated: {
     rounds: number;

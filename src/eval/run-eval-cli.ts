@@ -134,6 +134,9 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       ...smoothing(args.labelSmoothing ?? preset.centralized.labelSmoothing),
       ...seenLeftOut(args.excludeSeen ?? preset.centralized.excludeSeen),
       ...newestCounted(args.newestWeight ?? preset.centralized.newestWeight),
+      ...(args.teacher === undefined
+        ? {}
+        : { teacher: { file: resolve(io.cwd, args.teacher), weight: args.teacherWeight ?? 0.5 } }),
     },
     federated: {
       ...preset.federated,

@@ -18,6 +18,8 @@ import { infoNce } from './contrastive-loss.js';
  *
  * Optionally (`seen`), L is taken over the items each history has not seen (its own items,
  * bar the target, are pushed to MASKED), as a ranking that leaves out seen items reads it.
+ * Optionally, the target is smoothed (`labelSmoothing`) or mixed with a teacher model's predictions
+ * (`teacher`): loss = mean of logsumexp(L) − Σ q · L, for the target distribution q.
  *
  * Optionally (CL4SRec / DuoRec), a contrastive term: u′, the shopper vectors of a second view of the
  * same histories (other steps left out, other dropout masks), and
@@ -149,6 +151,13 @@ export interface LossOptions {
    * when omitted.
    */
   seen?: SequenceBatch;
+  /**
+   * Another model's predicted distribution over the items for each history (`[b, items]`, rows
+   * summing to 1) and its weight α: the cross-entropy is against `(1 − α)` of the target (smoothed
+   * or not) plus `α` of these predictions, so that the model also learns which other items were
+   * likely next (knowledge distillation). None when omitted.
+   */
+  teacher?: { probabilities: tf.Tensor2D; weight: number };
 }
 
 /**
@@ -162,7 +171,7 @@ export function lossAndGradients(
   targets: tf.Tensor1D,
   options: LossOptions = {},
 ): { loss: tf.Scalar; gradients: RecommenderGradients } {
-  const { dropout, contrast, labelSmoothing = 0 } = options;
+  const { dropout, contrast, labelSmoothing = 0, teacher } = options;
   const side = options.side ?? itemSide(params);
   const forward = encode(params, batch, side.items, dropout);
   const { shopper } = forward;
@@ -178,6 +187,12 @@ export function lossAndGradients(
   if (labelSmoothing > 0) {
     const spread = seen ? tf.div(tf.sub(1, seen), tf.sub(items, tf.sum(seen, 1, true))) : 1 / items;
     wanted = tf.add(tf.mul(oneHot, 1 - labelSmoothing), tf.mul(spread, labelSmoothing)) as tf.Tensor2D;
+  }
+  if (teacher) {
+    // The teacher's mass on items this softmax leaves out goes to the others, in proportion.
+    const taught = seen ? tf.mul(teacher.probabilities, tf.sub(1, seen)) : teacher.probabilities;
+    const share = seen ? tf.div(taught, tf.sum(taught, 1, true)) : taught;
+    wanted = tf.add(tf.mul(wanted, 1 - teacher.weight), tf.mul(share, teacher.weight)) as tf.Tensor2D;
   }
   const probabilities = tf.softmax(logits);
   // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM. Σ q = 1,

@@ -66,6 +66,11 @@ export interface StepOptions {
   labelSmoothing?: number;
   /** Histories whose items (bar each target) are left out of the examples' softmax (`LossOptions.seen`), in the batch's order. */
   seen?: readonly HistoryInput[];
+  /**
+   * A trained model whose predictions for `histories` (in the batch's order) make `weight` of each
+   * example's target (`LossOptions.teacher`).
+   */
+  teacher?: { model: RecommenderModel; histories: readonly HistoryInput[]; weight: number };
 }
 
 /**
@@ -192,6 +197,16 @@ export class RecommenderModel {
     }
   }
 
+  /**
+   * The predicted distribution over the items for each history, without dropout: `[histories, items]`,
+   * each row summing to 1. For use inside `tf.tidy`; the caller owns the tensor.
+   */
+  predictions(histories: readonly HistoryInput[]): tf.Tensor2D {
+    for (const history of histories) checkHistory(history, this.config.items);
+    const side = this.#cachedItemSide();
+    return tf.tidy(() => tf.softmax(scores(this.#params(), sequenceBatch(histories), side)));
+  }
+
   /** Mean cross-entropy of `batch` under the current weights, without training or dropout. */
   async loss(batch: readonly TrainingExample[]): Promise<number> {
     const loss = tf.tidy(() => {
@@ -307,6 +322,10 @@ export class RecommenderModel {
       contrast,
       labelSmoothing: options.labelSmoothing,
       seen: options.seen && sequenceBatch(options.seen),
+      teacher: options.teacher && {
+        probabilities: options.teacher.model.predictions(options.teacher.histories),
+        weight: options.teacher.weight,
+      },
     });
   }
 

@@ -38,6 +38,11 @@ export interface TrainModelOptions extends TrainOptions {
    * of 1 − 1/n averages over about the last n steps. Off when omitted.
    */
   averageDecay?: number;
+  /**
+   * Knowledge distillation: a trained model with the same items, whose predictions for each
+   * example's whole history make `weight` of its target (the rest is the next item). Off when omitted.
+   */
+  teacher?: { model: RecommenderModel; weight: number };
 }
 
 /** Examples per optimizer step. */
@@ -67,7 +72,7 @@ export async function trainModel(
   options: TrainModelOptions = {},
   seed = 1,
 ): Promise<TrainResult> {
-  const { finalLearningRate, onEpoch, averageDecay } = options;
+  const { finalLearningRate, onEpoch, averageDecay, teacher } = options;
   const {
     epochs,
     learningRate,
@@ -108,6 +113,15 @@ export async function trainModel(
   if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
     throw new OmniPersonaError('INVALID_PAYLOAD', `averageDecay should be in [0, 1), received ${averageDecay}`);
   }
+  if (teacher && !(teacher.weight >= 0 && teacher.weight <= 1)) {
+    throw new OmniPersonaError('INVALID_PAYLOAD', `teacher.weight should be in [0, 1], received ${teacher.weight}`);
+  }
+  if (teacher && teacher.model.config.items !== model.config.items) {
+    throw new OmniPersonaError(
+      'INVALID_PAYLOAD',
+      `The teacher ranks ${teacher.model.config.items} items, the model ${model.config.items}`,
+    );
+  }
   for (const example of examples) checkExample(example, model.config.items);
   const result: TrainResult = { steps: 0, loss: Number.NaN, initialLoss: Number.NaN };
   if (examples.length === 0) return result;
@@ -141,6 +155,10 @@ export async function trainModel(
         if (anchor) stepOptions.anchor = anchor;
         // The whole history: a step left out of this pass' reading was still seen.
         if (excludeSeen) stepOptions.seen = drawn.map((example) => example.history);
+        // The teacher reads each history whole, steps left out of this pass' reading included.
+        if (teacher) {
+          stepOptions.teacher = { ...teacher, histories: drawn.map((example) => example.history) };
+        }
         if (contrastiveWeight > 0) {
           // The second view: the same history, or another with the same next item, with a draw of its own.
           const positives = sameNextItem

@@ -346,6 +346,30 @@ describe('npm run eval', () => {
     expect(weighted.err.join('\n')).toMatch(/centralized: .*, each user's newest example counted 3 times/u);
   }, 60_000);
 
+  it("--teacher trains the centralized model partly on a saved model's predictions, and refuses one that does not fit", async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '2'];
+    expect(await runEvalCli([...argv, '--save-models', 'teacher'], capture(dir), { full: tiny, quick: tiny })).toBe(0);
+    const plain = capture(dir);
+    const taught = capture(dir);
+    expect(await runEvalCli(argv, plain, { full: tiny, quick: tiny })).toBe(0);
+    const flags = ['--teacher', 'teacher/centralized.safetensors', '--teacher-weight', '0.7'];
+    expect(await runEvalCli([...argv, ...flags], taught, { full: tiny, quick: tiny })).toBe(0);
+    expect(plain.err.join('\n')).not.toMatch(/teacher/u);
+    expect(taught.err.join('\n')).toMatch(
+      /centralized: .*, 0\.7 of each target from the teacher .*centralized\.safetensors/u,
+    );
+    // Against the teacher's spread-out predictions, the loss falls less than against the next item alone.
+    const lastLoss = (io: { err: string[] }) =>
+      Number(/epoch 2, mean loss ([\d.]+)/u.exec(io.err.join('\n'))?.[1] ?? Number.NaN);
+    expect(lastLoss(taught)).not.toBeCloseTo(lastLoss(plain), 3);
+    const wide = capture(dir);
+    expect(await runEvalCli([...argv, ...flags, '--dim', '12'], wide, { full: tiny, quick: tiny })).toBe(2);
+    expect(wide.err.join('\n')).toMatch(/teacher\/centralized\.safetensors: Model weights do not fit the model/u);
+    const missing = capture(dir);
+    expect(await runEvalCli([...argv, '--teacher', 'none.safetensors'], missing, { full: tiny, quick: tiny })).toBe(2);
+    expect(missing.err.join('\n')).toMatch(/none\.safetensors: ENOENT/u);
+  }, 60_000);
+
   it.each([
     [['--data', 'missing.txt'], /Cannot read data file .*missing\.txt/u],
     [['--data', 'empty.txt'], /empty\.txt holds no interactions/u],

@@ -299,6 +299,62 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     }
   });
 
+  test("with a teacher, loss and every gradient match the reference against the teacher's share of each target", async () => {
+    const weights = randomWeights();
+    const share = 0.4;
+    const random = seededRandom(29);
+    // A teacher's predictions: a distribution over the items for each example, fixed.
+    const predictions = examples.map(() => {
+      const raw = Array.from({ length: config.items }, () => random() + 0.05);
+      const total = raw.reduce((sum, value) => sum + value, 0);
+      return raw.map((value) => value / total);
+    });
+    // As in the seen test: each seen history also holds item 1; the teacher's mass on seen items
+    // goes to the ranked ones in proportion.
+    const seen = examples.map((example) => ({
+      ...example.history,
+      items: Int32Array.from([...example.history.items, 1].slice(-HISTORY_LENGTH)),
+      signals: Int32Array.from([...example.history.signals, 0].slice(-HISTORY_LENGTH)),
+    }));
+    const run = (withSeen: boolean) =>
+      tf.tidy(() => {
+        const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
+          teacher: { probabilities: tf.tensor2d(predictions), weight: share },
+          ...(withSeen
+            ? {
+                seen: toBatch(seen.map((history, i) => ({ history, target: (examples[i] as TrainingExample).target }))),
+              }
+            : {}),
+        });
+        return { loss, gradients };
+      });
+    // (1 − α) · CE(target) + α · Σ over the ranked items of the teacher's renormalised share × CE(item).
+    const objective = (withSeen: boolean) => (w: ReferenceWeights) =>
+      examples.reduce((total, { history, target }, i) => {
+        const scores = Array.from(referenceScores(w, features, history));
+        const held = new Set(withSeen ? (seen[i] as HistoryInput).items : []);
+        const ranked = scores.flatMap((_, item) => (item === target || !held.has(item) ? [item] : []));
+        const top = Math.max(...ranked.map((item) => scores[item] as number));
+        const logSumExp =
+          top + Math.log(ranked.reduce((sum, item) => sum + Math.exp((scores[item] as number) - top), 0));
+        const teacher = predictions[i] as number[];
+        const mass = ranked.reduce((sum, item) => sum + (teacher[item] as number), 0);
+        const taught = ranked.reduce(
+          (sum, item) => sum + ((teacher[item] as number) / mass) * (logSumExp - (scores[item] as number)),
+          0,
+        );
+        return total + (1 - share) * (logSumExp - (scores[target] as number)) + share * taught;
+      }, 0) / examples.length;
+    expect(objective(false)(weights)).not.toBeCloseTo(referenceLoss(weights, features, examples), 2);
+    expect(objective(true)(weights)).not.toBeCloseTo(objective(false)(weights), 2);
+    for (const withSeen of [false, true]) {
+      const result = run(withSeen);
+      expect((await result.loss.data())[0]).toBeCloseTo(objective(withSeen)(weights), 5);
+      expect(await mismatches(result.gradients, weights, objective(withSeen))).toEqual([]);
+      tf.dispose([result.loss, ...Object.values(result.gradients)]);
+    }
+  });
+
   test('seen histories must match the batch one for one', () => {
     const weights = randomWeights();
     expect(() =>

@@ -237,3 +237,31 @@ test('contrastiveWeight trains on a second view of each history, and bad contras
     await expect(trained({ epochs: 1, ...options })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
   }
 });
+
+test("a teacher's predictions pull the model toward them, and a teacher that does not fit is refused", async () => {
+  // A teacher that puts its mass on item 11, which no example leads to.
+  const teacherWeights = initialWeights(config, 9);
+  (teacherWeights.item_bias as { data: Float32Array }).data[11] = 8;
+  const teacher = RecommenderModel.create(config, teacherWeights, featuresOf(config.items));
+  const other = RecommenderModel.create(
+    { ...config, items: 13 },
+    initialWeights({ ...config, items: 13 }, 9),
+    featuresOf(13),
+  );
+  try {
+    const options = { epochs: 3, learningRate: 0.05, dropout: 0 };
+    const plain = await trained(options);
+    const taught = await trained({ ...options, teacher: { model: teacher, weight: 0.8 } });
+    const bias = (weights: WeightSet) => (weights.item_bias as { data: Float32Array }).data[11] as number;
+    expect(bias(taught)).toBeGreaterThan(bias(plain) + 0.05);
+    await expect(trained({ epochs: 1, teacher: { model: teacher, weight: 1.5 } })).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+    });
+    await expect(trained({ epochs: 1, teacher: { model: other, weight: 0.5 } })).rejects.toThrow(
+      /The teacher ranks 13 items, the model 12/u,
+    );
+  } finally {
+    teacher.dispose();
+    other.dispose();
+  }
+});
