@@ -124,6 +124,18 @@ const views: HistoryInput[] = contrasted.map(({ history }) => ({
   signals: history.signals.slice(history.items.length > 1 ? 1 : 0),
 }));
 
+/**
+ * Seen histories that are not the batch's own: each also saw item 1, as a step left out of the
+ * batch's reading would have been. The last example has seen the whole catalog.
+ */
+function seenHistories(): HistoryInput[] {
+  return examples.map((example) => ({
+    ...example.history,
+    items: Int32Array.from([...example.history.items, 1].slice(-HISTORY_LENGTH)),
+    signals: Int32Array.from([...example.history.signals, 0].slice(-HISTORY_LENGTH)),
+  }));
+}
+
 function targets(batch: readonly TrainingExample[]): tf.Tensor1D {
   return tf.tensor1d(
     batch.map((example) => example.target),
@@ -262,13 +274,7 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
 
   test('with seen items left out, loss and every gradient match the reference over the unseen items', async () => {
     const weights = randomWeights();
-    // The seen histories are not the batch's own: each also saw item 1, as a step left out of the
-    // batch's reading would have been. The last example has seen the whole catalog.
-    const seen = examples.map((example) => ({
-      ...example.history,
-      items: Int32Array.from([...example.history.items, 1].slice(-HISTORY_LENGTH)),
-      signals: Int32Array.from([...example.history.signals, 0].slice(-HISTORY_LENGTH)),
-    }));
+    const seen = seenHistories();
     const run = (labelSmoothing: number) =>
       tf.tidy(() => {
         const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
@@ -309,13 +315,8 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
       const total = raw.reduce((sum, value) => sum + value, 0);
       return raw.map((value) => value / total);
     });
-    // As in the seen test: each seen history also holds item 1; the teacher's mass on seen items
-    // goes to the ranked ones in proportion.
-    const seen = examples.map((example) => ({
-      ...example.history,
-      items: Int32Array.from([...example.history.items, 1].slice(-HISTORY_LENGTH)),
-      signals: Int32Array.from([...example.history.signals, 0].slice(-HISTORY_LENGTH)),
-    }));
+    // The teacher's mass on seen items goes to the ranked ones in proportion.
+    const seen = seenHistories();
     const run = (withSeen: boolean) =>
       tf.tidy(() => {
         const { loss, gradients } = lossAndGradients(toParams(weights), toBatch(examples), targets(examples), {
