@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmniPersonaError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
@@ -13,6 +13,7 @@ import { PERSONALIZATION_MIN_EVENTS, type PersonalizationResult, personalization
 import { popularityScores } from './popularity-scores.js';
 import type { MetricValues } from './ranking-metrics.js';
 import { sampleIndices } from './sample-indices.js';
+import { openSavedModel } from './saved-model.js';
 import { trainCentralized } from './train-centralized.js';
 import { trainFederated } from './train-federated.js';
 import { type ServerRoundMetrics, trainViaServer } from './train-via-server.js';
@@ -146,22 +147,9 @@ async function loadModel(mode: EvalMode, context: EvalContext): Promise<Recommen
   const folder = context.modelFiles?.load;
   if (folder === undefined) return undefined;
   const path = join(folder, `${mode}.safetensors`);
-  let saved: ReturnType<typeof decodeTensors>;
-  try {
-    saved = decodeTensors(new Uint8Array(await readFile(path)), { maxBytes: Number.MAX_SAFE_INTEGER });
-  } catch (error) {
-    throw new OmniPersonaError('INVALID_OPTIONS', `--load-models: ${path}: ${(error as Error).message}`);
-  }
-  for (const [key, value] of Object.entries(modelIdentity(mode, context))) {
-    if (saved.metadata[key] !== value) {
-      throw new OmniPersonaError(
-        'INVALID_OPTIONS',
-        `--load-models: ${path} was trained with ${key} ${saved.metadata[key] ?? '(none)'}, this run has ${value}`,
-      );
-    }
-  }
+  const model = await openSavedModel(path, context.setup, '--load-models', modelIdentity(mode, context));
   context.log(`${mode}: loaded from ${path}, not trained`);
-  return RecommenderModel.create(context.setup.config, saved.tensors, context.setup.features);
+  return model;
 }
 
 /** What a saved model of `mode` must match: the run's identity and the mode's own training settings. */

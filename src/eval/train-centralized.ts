@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { OmniPersonaError } from '../core/errors.js';
 import type { TrainingExample } from '../core/model/model-runtime.js';
 import { initialWeights } from '../core/model/model-spec.js';
-import { decodeTensors } from '../core/sync/tensor-codec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
 import type { EvalSettings } from './eval-settings.js';
 import type { ModelSetup } from './model-setup.js';
+import { openSavedModel } from './saved-model.js';
 import { sequenceExamples } from './sequence-features.js';
 
 /**
@@ -22,7 +20,10 @@ export async function trainCentralized(
 ): Promise<RecommenderModel> {
   const newestWeight = settings.newestWeight ?? 1;
   const examples = train.flatMap((sequence) => withNewestRepeated(sequenceExamples(sequence), newestWeight));
-  const teacher = settings.teacher && (await readModel(settings.teacher.file, setup));
+  const teacher = settings.teacher && {
+    model: await openSavedModel(settings.teacher.file, setup, '--teacher'),
+    weight: settings.teacher.weight,
+  };
   const model = RecommenderModel.create(setup.config, initialWeights(setup.config, setup.seed), setup.features);
   try {
     log(
@@ -61,7 +62,7 @@ export async function trainCentralized(
         ...(settings.averageDecay === undefined ? {} : { averageDecay: settings.averageDecay }),
         ...(settings.labelSmoothing === undefined ? {} : { labelSmoothing: settings.labelSmoothing }),
         ...(settings.excludeSeen ? { excludeSeen: true } : {}),
-        ...(teacher && settings.teacher ? { teacher: { model: teacher, weight: settings.teacher.weight } } : {}),
+        ...(teacher ? { teacher } : {}),
         onEpoch: (epoch, loss) => log(`centralized: epoch ${epoch}, mean loss ${loss.toFixed(3)}`),
       },
       setup.seed,
@@ -72,26 +73,13 @@ export async function trainCentralized(
     model.dispose();
     throw error;
   } finally {
-    teacher?.dispose();
+    teacher?.model.dispose();
   }
 }
 
 /** A user's `examples` (oldest first) with the newest one appearing `weight` times in all. */
-export function withNewestRepeated(examples: TrainingExample[], weight: number): TrainingExample[] {
+function withNewestRepeated(examples: TrainingExample[], weight: number): TrainingExample[] {
   const newest = examples[examples.length - 1];
   if (!newest || weight <= 1) return examples;
   return [...examples, ...Array.from({ length: weight - 1 }, () => newest)];
-}
-
-/**
- * A model saved by `--save-models`, for `setup`'s data and width.
- * @throws OmniPersonaError `INVALID_OPTIONS` when the file cannot be read or does not fit.
- */
-export async function readModel(file: string, setup: ModelSetup): Promise<RecommenderModel> {
-  try {
-    const { tensors } = decodeTensors(new Uint8Array(await readFile(file)), { maxBytes: Number.MAX_SAFE_INTEGER });
-    return RecommenderModel.create(setup.config, tensors, setup.features);
-  } catch (error) {
-    throw new OmniPersonaError('INVALID_OPTIONS', `${file}: ${(error as Error).message}`);
-  }
 }
