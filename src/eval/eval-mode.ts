@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OmniPersonaError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
