@@ -12,17 +12,22 @@ import type { SequenceBatch } from './recommender-maths.js';
 /** Neutral profile features: every value unknown. */
 const UNKNOWN_PROFILE = 0.5;
 
-/** Histories as tensors: right-aligned steps of {@link HISTORY_LENGTH}, oldest first, padding masked. */
+/**
+ * Histories as tensors: right-aligned steps, oldest first, padding masked, as long as the longest
+ * history (at most {@link HISTORY_LENGTH}, at least 1 step): padding the model would only mask out
+ * is not computed. The maths reads the same result at any length.
+ */
 export function sequenceBatch(histories: readonly HistoryInput[]): SequenceBatch {
   const size = histories.length;
-  const items = new Int32Array(size * HISTORY_LENGTH);
-  const signals = new Int32Array(size * HISTORY_LENGTH);
-  const mask = new Float32Array(size * HISTORY_LENGTH);
+  const steps = Math.max(1, ...histories.map((history) => Math.min(history.items.length, HISTORY_LENGTH)));
+  const items = new Int32Array(size * steps);
+  const signals = new Int32Array(size * steps);
+  const mask = new Float32Array(size * steps);
   const profiles = new Float32Array(size * PROFILE_INPUTS).fill(UNKNOWN_PROFILE);
   histories.forEach((history, row) => {
-    const length = Math.min(history.items.length, HISTORY_LENGTH);
+    const length = Math.min(history.items.length, steps);
     const from = history.items.length - length;
-    const offset = row * HISTORY_LENGTH + HISTORY_LENGTH - length;
+    const offset = row * steps + steps - length;
     items.set(history.items.subarray(from), offset);
     signals.set(history.signals.subarray(from), offset);
     mask.fill(1, offset, offset + length);
@@ -31,7 +36,7 @@ export function sequenceBatch(histories: readonly HistoryInput[]): SequenceBatch
   return {
     items: tf.tensor1d(items, 'int32'),
     signals: tf.tensor1d(signals, 'int32'),
-    mask: tf.tensor2d(mask, [size, HISTORY_LENGTH]),
+    mask: tf.tensor2d(mask, [size, steps]),
     profiles: tf.tensor2d(profiles, [size, PROFILE_INPUTS]),
   };
 }

@@ -4,7 +4,8 @@ import { infoNce } from './contrastive-loss.js';
 
 /*
  * The recommender's maths on tensors, forward and backward, as `modelSpec` (core/model) describes it.
- * For a batch of b histories of L steps (right-aligned, padding masked out) and width D:
+ * For a batch of b histories of L steps (right-aligned, padding masked out; L is at most the rows of
+ * position_embedding, whose last L rows it reads) and width D:
  *
  *   V  = item_embedding + category_embedding[category] + brand_embedding[brand] + price_embedding[band]
  *   H  = (V[item] + signal_embedding[signal] + position_embedding) ⊙ mask        steps    [b, L, D]
@@ -314,7 +315,10 @@ function encoderGradients(
   return {
     dSteps: flatDInput,
     weights: {
-      positionEmbedding: tf.sum(dInput, 0) as tf.Tensor2D,
+      positionEmbedding: tf.pad(tf.sum(dInput, 0), [
+        [params.positionEmbedding.shape[0] - length, 0],
+        [0, 0],
+      ]) as tf.Tensor2D,
       signalEmbedding: rowSums(batch.signals, flatDInput, params.signalEmbedding.shape[0]),
       queryWeights: tf.matMul(tf.transpose(last), dQuery),
       keyWeights: tf.matMul(tf.transpose(flatSteps), flatDKeys),
@@ -374,8 +378,11 @@ function encode(params: RecommenderParams, batch: SequenceBatch, items: tf.Tenso
   const [size, length] = batch.mask.shape;
   const dim = items.shape[1];
   const inputs = tf.add(tableRows(items, batch.items), tableRows(params.signalEmbedding, batch.signals));
+  // Right-aligned: a batch of `length` steps reads the last `length` position rows.
+  const positions = params.positionEmbedding.shape[0];
+  const position = tf.slice(params.positionEmbedding, [positions - length, 0], [length, dim]);
   let steps = tf.mul(
-    tf.add(tf.reshape(inputs, [size, length, dim]), params.positionEmbedding),
+    tf.add(tf.reshape(inputs, [size, length, dim]), position),
     tf.expandDims(batch.mask, 2),
   ) as tf.Tensor3D;
   if (dropout) steps = tf.mul(steps, dropout.steps);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OmniPersonaError } from '../core/errors.js';
 import type { HistoryInput, ItemFeatures, TrainingExample } from '../core/model/model-runtime.js';
-import { checkWeights, HISTORY_LENGTH, type ModelConfig, modelSpec } from '../core/model/model-spec.js';
+import { checkWeights, type ModelConfig, modelSpec } from '../core/model/model-spec.js';
 import type { Tensor32, WeightSet } from '../core/model/weights.js';
 import { checkConfig, checkExample, checkFeatures, checkHistory, sequenceBatch } from './model-inputs.js';
 import {
@@ -12,6 +12,7 @@ import {
   lossAndGradients,
   type RecommenderParams,
   type RecommenderWeights,
+  type SequenceBatch,
   scores,
 } from './recommender-maths.js';
 
@@ -298,9 +299,9 @@ export class RecommenderModel {
       'int32',
     );
     const input = sequenceBatch(batch.map((example) => example.history));
-    const masks = (seed: number) =>
+    const masks = (histories: SequenceBatch, seed: number) =>
       options.dropout > 0
-        ? dropoutMasks(batch.length, HISTORY_LENGTH, this.config.dim, options.dropout, seed)
+        ? dropoutMasks(batch.length, histories.mask.shape[1], this.config.dim, options.dropout, seed)
         : undefined;
     const contrastive = options.contrastive;
     if (contrastive && contrastive.views.length !== batch.length) {
@@ -309,15 +310,19 @@ export class RecommenderModel {
         `Expected a contrastive view of each of the ${batch.length} examples, received ${contrastive.views.length}`,
       );
     }
-    const contrast: ContrastiveView | undefined = contrastive && {
-      batch: sequenceBatch(contrastive.views),
-      // Negative: a seed that no step's own masks use.
-      dropout: masks(-1 - options.seed),
-      weight: contrastive.weight,
-      temperature: contrastive.temperature,
-    };
+    let contrast: ContrastiveView | undefined;
+    if (contrastive) {
+      const views = sequenceBatch(contrastive.views);
+      contrast = {
+        batch: views,
+        // Negative: a seed that no step's own masks use.
+        dropout: masks(views, -1 - options.seed),
+        weight: contrastive.weight,
+        temperature: contrastive.temperature,
+      };
+    }
     return lossAndGradients(this.#params(), input, targets, {
-      dropout: masks(options.seed),
+      dropout: masks(input, options.seed),
       side,
       contrast,
       labelSmoothing: options.labelSmoothing,

@@ -11,6 +11,7 @@ import {
 } from '../../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../../src/core/model/weights.js';
 import { gaussian, seededRandom } from '../../../src/core/random.js';
+import { sequenceBatch } from '../../../src/ml/model-inputs.js';
 import {
   dropoutMasks,
   lossAndGradients,
@@ -244,6 +245,28 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     expect(loss[0]).toBeCloseTo(referenceLoss(weights, features, examples), 5);
     expect(await mismatches(result.gradients, weights, (w) => referenceLoss(w, features, examples))).toEqual([]);
     tf.dispose([result.loss, ...Object.values(result.gradients)]);
+  });
+
+  test('a batch as long as its longest history has the loss and gradients of one padded to HISTORY_LENGTH', async () => {
+    const weights = randomWeights();
+    // Histories of 4, 1, 0 and 4 steps: the batch the model builds holds 4 steps each.
+    const short = examples.slice(0, 4);
+    const trimmed = sequenceBatch(short.map((example) => example.history));
+    expect(trimmed.mask.shape).toEqual([short.length, 4]);
+    const [padded, cut] = [toBatch(short), trimmed].map((batch) =>
+      tf.tidy(() => lossAndGradients(toParams(weights), batch, targets(short))),
+    ) as [ReturnType<typeof lossAndGradients>, ReturnType<typeof lossAndGradients>];
+    expect((await cut.loss.data())[0]).toBeCloseTo((await padded.loss.data())[0] as number, 6);
+    for (const key of Object.keys(NAMES) as (keyof RecommenderGradients)[]) {
+      const expected = await padded.gradients[key].data();
+      const actual = await cut.gradients[key].data();
+      expect(actual, key).toHaveLength(expected.length);
+      for (const [i, value] of expected.entries()) expect(actual[i], `${key}[${i}]`).toBeCloseTo(value, 4);
+    }
+    tf.dispose([
+      ...Object.values(trimmed),
+      ...[padded, cut].flatMap((part) => [part.loss, ...Object.values(part.gradients)]),
+    ]);
   });
 
   test('with label smoothing, loss and every gradient match the smoothed reference', async () => {

@@ -1,10 +1,19 @@
 import { beforeAll, expect, test } from 'vitest';
 import { trainingExamples } from '../../../src/core/features/history.js';
-import { initialWeights, type ModelConfig } from '../../../src/core/model/model-spec.js';
+import type { TrainingExample } from '../../../src/core/model/model-runtime.js';
+import { HISTORY_LENGTH, initialWeights, type ModelConfig } from '../../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../../src/core/model/weights.js';
+import { seededRandom } from '../../../src/core/random.js';
 import { RecommenderModel } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
-import { INFORMED_MARGIN, type TrainModelOptions, trainModel } from '../../../src/ml/train-model.js';
+import {
+  BATCH_SIZE,
+  batchesOf,
+  INFORMED_MARGIN,
+  LENGTH_WINDOW,
+  type TrainModelOptions,
+  trainModel,
+} from '../../../src/ml/train-model.js';
 
 const config: ModelConfig = { items: 12, categories: 3, brands: 3, dim: 4 };
 /** Side features for `items` items. */
@@ -264,4 +273,30 @@ test("a teacher's predictions pull the model toward them, and a teacher that doe
     teacher.dispose();
     other.dispose();
   }
+});
+
+test('each epoch batches every example once, with histories of like lengths together', () => {
+  // Three windows' worth of examples in random order, most histories short and a few long, as in
+  // shop logs: 1 step plus an exponential draw of mean 8.
+  const draw = seededRandom(41);
+  const count = BATCH_SIZE * LENGTH_WINDOW * 3 - 50;
+  const many: TrainingExample[] = Array.from({ length: count }, () => {
+    const steps = 1 + Math.floor(-8 * Math.log(1 - draw()));
+    return { history: { items: new Int32Array(steps), signals: new Int32Array(steps) }, target: 0 };
+  });
+  const batches = batchesOf(many, seededRandom(1));
+  expect(batches).toHaveLength(Math.ceil(count / BATCH_SIZE));
+  expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from(many.keys()));
+  expect(batches.filter((batch) => batch.length !== BATCH_SIZE)).toHaveLength(1);
+  // Each batch is as long as its longest history: under half the steps of batches drawn at random.
+  const longest = (batch: number[]) =>
+    Math.max(...batch.map((index) => Math.min((many[index] as TrainingExample).history.items.length, HISTORY_LENGTH)));
+  const steps = (drawn: number[][]) => drawn.reduce((total, batch) => total + longest(batch), 0);
+  // The examples are in random order already: batches of consecutive ones are random batches.
+  const order = Array.from(many.keys());
+  const random = Array.from({ length: batches.length }, (_, k) => order.slice(k * BATCH_SIZE, (k + 1) * BATCH_SIZE));
+  expect(steps(batches)).toBeLessThan(0.5 * steps(random));
+  // Reproducible from the seed, and shuffled anew by another.
+  expect(batchesOf(many, seededRandom(1))).toEqual(batches);
+  expect(batchesOf(many, seededRandom(2))).not.toEqual(batches);
 });
