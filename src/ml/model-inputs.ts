@@ -13,13 +13,21 @@ import type { SequenceBatch } from './recommender-maths.js';
 const UNKNOWN_PROFILE = 0.5;
 
 /**
- * Histories as tensors: right-aligned steps, oldest first, padding masked, as long as the longest
- * history (at most {@link HISTORY_LENGTH}, at least 1 step): padding the model would only mask out
- * is not computed. The maths reads the same result at any length.
+ * The lengths a batch of histories takes, the last {@link HISTORY_LENGTH}. A few, not every length
+ * from 1 to 50: the GPU backends compile their shaders for each shape they meet, and a shopper's
+ * history grows by one step at a time.
+ */
+export const BATCH_LENGTHS = [8, 16, 32, HISTORY_LENGTH] as const;
+
+/**
+ * Histories as tensors: right-aligned steps, oldest first, padding masked, as long as the shortest
+ * of {@link BATCH_LENGTHS} that holds the longest history: padding the model would only mask out is
+ * mostly not computed. The maths reads the same result at any length.
  */
 export function sequenceBatch(histories: readonly HistoryInput[]): SequenceBatch {
   const size = histories.length;
-  const steps = Math.max(1, ...histories.map((history) => Math.min(history.items.length, HISTORY_LENGTH)));
+  const longest = Math.max(0, ...histories.map((history) => history.items.length));
+  const steps = BATCH_LENGTHS.find((length) => length >= longest) ?? HISTORY_LENGTH;
   const items = new Int32Array(size * steps);
   const signals = new Int32Array(size * steps);
   const mask = new Float32Array(size * steps);

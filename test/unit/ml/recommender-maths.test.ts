@@ -11,7 +11,7 @@ import {
 } from '../../../src/core/model/model-spec.js';
 import type { WeightSet } from '../../../src/core/model/weights.js';
 import { gaussian, seededRandom } from '../../../src/core/random.js';
-import { sequenceBatch } from '../../../src/ml/model-inputs.js';
+import { BATCH_LENGTHS, sequenceBatch } from '../../../src/ml/model-inputs.js';
 import {
   dropoutMasks,
   lossAndGradients,
@@ -247,12 +247,12 @@ describe.each(['cpu', 'wasm'] as const)('recommender maths on %s', (backend) => 
     tf.dispose([result.loss, ...Object.values(result.gradients)]);
   });
 
-  test('a batch as long as its longest history has the loss and gradients of one padded to HISTORY_LENGTH', async () => {
+  test('a batch padded to fewer steps has the loss and gradients of one padded to HISTORY_LENGTH', async () => {
     const weights = randomWeights();
-    // Histories of 4, 1, 0 and 4 steps: the batch the model builds holds 4 steps each.
+    // Histories of 4, 1, 0 and 4 steps: the batch the model builds holds 8 steps each.
     const short = examples.slice(0, 4);
     const trimmed = sequenceBatch(short.map((example) => example.history));
-    expect(trimmed.mask.shape).toEqual([short.length, 4]);
+    expect(trimmed.mask.shape).toEqual([short.length, BATCH_LENGTHS[0]]);
     const [padded, cut] = [toBatch(short), trimmed].map((batch) =>
       tf.tidy(() => lossAndGradients(toParams(weights), batch, targets(short))),
     ) as [ReturnType<typeof lossAndGradients>, ReturnType<typeof lossAndGradients>];

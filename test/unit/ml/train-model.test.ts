@@ -288,7 +288,7 @@ test('each epoch batches every example once, with histories of like lengths toge
   expect(batches).toHaveLength(Math.ceil(count / BATCH_SIZE));
   expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from(many.keys()));
   expect(batches.filter((batch) => batch.length !== BATCH_SIZE)).toHaveLength(1);
-  // Each batch is as long as its longest history: under half the steps of batches drawn at random.
+  // A batch is padded to fit its longest history: under half the steps of batches drawn at random.
   const longest = (batch: number[]) =>
     Math.max(...batch.map((index) => Math.min((many[index] as TrainingExample).history.items.length, HISTORY_LENGTH)));
   const steps = (drawn: number[][]) => drawn.reduce((total, batch) => total + longest(batch), 0);
