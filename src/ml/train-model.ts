@@ -274,9 +274,9 @@ export const LENGTH_WINDOW = 32;
 /**
  * One epoch's batches of `examples` (indices, {@link BATCH_SIZE} each but the last): shuffled, then
  * each run of {@link LENGTH_WINDOW} batches sorted by history length and cut, and the batches
- * shuffled again. A batch is padded to fit its longest history (`sequenceBatch`), and most histories are short (on
- * Beauty half have 4 steps or fewer, a random batch of 128 nearly always holds one of 50), so
- * batches of like lengths spare most of the steps that padding would take.
+ * shuffled again. A batch is padded to fit its longest history (`sequenceBatch`), and most
+ * histories are short (on Beauty half have 4 steps or fewer, a random batch of 128 nearly always
+ * holds one of 50), so batches of like lengths spare most of the steps that padding would take.
  */
 export function batchesOf(examples: readonly TrainingExample[], random: () => number): number[][] {
   const order = shuffled(Array.from(examples.keys()), random);
