@@ -26,7 +26,7 @@ export const BATCH_LENGTHS = [8, 16, 32, HISTORY_LENGTH] as const;
  */
 export function sequenceBatch(histories: readonly HistoryInput[]): SequenceBatch {
   const size = histories.length;
-  const longest = Math.max(0, ...histories.map((history) => history.items.length));
+  const longest = histories.reduce((most, history) => Math.max(most, history.items.length), 0);
   const steps = BATCH_LENGTHS.find((length) => length >= longest) ?? HISTORY_LENGTH;
   const items = new Int32Array(size * steps);
   const signals = new Int32Array(size * steps);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OmniPersonaError } from '../core/errors.js';
 import { infoNce } from './contrastive-loss.js';
+import { seenItems, targetDistribution } from './target-distribution.js';
 
 /*
  * The recommender's maths on tensors, forward and backward, as `modelSpec` (core/model) describes it.
@@ -183,18 +183,7 @@ export function lossAndGradients(
   let logits = tf.add(tf.matMul(shopper, side.itemsTransposed), params.itemBias) as tf.Tensor2D;
   if (seen) logits = tf.add(logits, tf.mul(seen, MASKED));
 
-  // The target distribution q: one-hot, or with ε spread over every item the softmax ranks.
-  let wanted = oneHot;
-  if (labelSmoothing > 0) {
-    const spread = seen ? tf.div(tf.sub(1, seen), tf.sub(items, tf.sum(seen, 1, true))) : 1 / items;
-    wanted = tf.add(tf.mul(oneHot, 1 - labelSmoothing), tf.mul(spread, labelSmoothing)) as tf.Tensor2D;
-  }
-  if (teacher) {
-    // The teacher's mass on items this softmax leaves out goes to the others, in proportion.
-    const taught = seen ? tf.mul(teacher.probabilities, tf.sub(1, seen)) : teacher.probabilities;
-    const share = seen ? tf.div(taught, tf.sum(taught, 1, true)) : taught;
-    wanted = tf.add(tf.mul(wanted, 1 - teacher.weight), tf.mul(share, teacher.weight)) as tf.Tensor2D;
-  }
+  const wanted = targetDistribution(oneHot, { seen, labelSmoothing, teacher });
   const probabilities = tf.softmax(logits);
   // logsumexp(L) = max(L) − log(max(softmax(L))): softmax is ~10× faster than exp on WASM. Σ q = 1,
   // so the cross-entropy against q is logsumexp(L) − Σ q · L.
@@ -329,21 +318,6 @@ function encoderGradients(
       personalVector: tf.sum(dBase, 0) as tf.Tensor1D,
     },
   };
-}
-
-/**
- * 1 where an item is among a history's steps and is not its target, else 0: `[b, items]`, from the
- * targets' one-hot rows.
- */
-function seenItems(batch: SequenceBatch, oneHot: tf.Tensor2D): tf.Tensor2D {
-  const [size, length] = batch.mask.shape;
-  if (size !== oneHot.shape[0]) {
-    throw new OmniPersonaError('INVALID_PAYLOAD', `Expected ${oneHot.shape[0]} seen histories, received ${size}`);
-  }
-  const rows = tf.reshape(tf.tile(tf.expandDims(tf.range(0, size, 1, 'int32'), 1), [1, length]), [-1]);
-  // Padding steps add 0; a step's item counted twice still marks 1.
-  const counts = tf.scatterND(tf.stack([rows, batch.items], 1), tf.reshape(batch.mask, [-1]), oneHot.shape);
-  return tf.mul(tf.step(counts), tf.sub(1, oneHot)) as tf.Tensor2D;
 }
 
 /** V: each item's own vector plus its side features'. */
