@@ -34,9 +34,9 @@ export interface EvalArgs {
   excludeSeen?: boolean;
   /** How many times each user's newest training example counts in a centralized epoch, instead of the preset's. */
   newestWeight?: number;
-  /** A saved model whose predictions the centralized training learns from too (knowledge distillation). */
-  teacher?: string;
-  /** The share of each target the teacher's predictions make (0.5 unless set). */
+  /** Saved models whose mean prediction the centralized training learns from too (knowledge distillation). */
+  teacher?: string[];
+  /** The share of each target the teachers' prediction makes (0.5 unless set). */
   teacherWeight?: number;
   /** The embedding width of every trained model, instead of the preset's. */
   dim?: number;
@@ -101,7 +101,8 @@ Options:
                        centralized training, instead of the preset's (1: as often as the others)
   --teacher <file>     Knowledge distillation: the centralized training's targets are partly a
                        saved model's predictions (a centralized.safetensors of --save-models, same
-                       data and width) for each whole training history
+                       data and width) for each whole training history; given more than once, the
+                       mean of the models' predictions (an ensemble's)
   --teacher-weight <α> The teachers' share of each target (default 0.5)
   --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
@@ -180,7 +181,7 @@ const FlagsSchema = v.object({
       v.maxValue(100, 'Expected a weight of at most 100'),
     ),
   ),
-  teacher: v.optional(v.pipe(v.string(), v.minLength(1, 'Expected a model file'))),
+  teacher: v.optional(v.array(v.pipe(v.string(), v.minLength(1, 'Expected a model file')))),
   'teacher-weight': v.optional(
     v.pipe(Decimal, v.minValue(0, 'Expected a weight of at least 0'), v.maxValue(1, 'Expected a weight of at most 1')),
   ),
@@ -224,7 +225,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'label-smoothing': { type: 'string' },
         'exclude-seen': { type: 'string' },
         'newest-weight': { type: 'string' },
-        teacher: { type: 'string' },
+        teacher: { type: 'string', multiple: true },
         'teacher-weight': { type: 'string' },
         dim: { type: 'string' },
         rounds: { type: 'string' },

@@ -36,11 +36,11 @@ export interface EvalSettings {
      */
     newestWeight?: number;
     /**
-     * Knowledge distillation (`teacher` of `trainModel`): a saved model file (`--save-models`) of
-     * the same data and width, whose predictions make `weight` of each training target. None when
+     * Knowledge distillation (`teacher` of `trainModel`): saved model files (`--save-models`) of the
+     * same data and width, whose mean prediction makes `weight` of each training target. None when
      * omitted.
      */
-    teacher?: { file: string; weight: number };
+    teacher?: { files: string[]; weight: number };
   };
   federated: {
     rounds: number;

@@ -136,7 +136,12 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       ...newestCounted(args.newestWeight ?? preset.centralized.newestWeight),
       ...(args.teacher === undefined
         ? {}
-        : { teacher: { file: resolve(io.cwd, args.teacher), weight: args.teacherWeight ?? 0.5 } }),
+        : {
+            teacher: {
+              files: args.teacher.map((file) => resolve(io.cwd, file)),
+              weight: args.teacherWeight ?? 0.5,
+            },
+          }),
     },
     federated: {
       ...preset.federated,

@@ -4,7 +4,7 @@ import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
 import type { EvalSettings } from './eval-settings.js';
 import type { ModelSetup } from './model-setup.js';
-import { openSavedModel } from './saved-model.js';
+import { openSavedTeacher } from './saved-teachers.js';
 import { sequenceExamples } from './sequence-features.js';
 
 /**
@@ -21,7 +21,7 @@ export async function trainCentralized(
   const newestWeight = settings.newestWeight ?? 1;
   const examples = train.flatMap((sequence) => withNewestRepeated(sequenceExamples(sequence), newestWeight));
   const teacher = settings.teacher && {
-    model: await openSavedModel(settings.teacher.file, setup, '--teacher'),
+    model: await openSavedTeacher(settings.teacher.files, setup),
     weight: settings.teacher.weight,
   };
   const model = RecommenderModel.create(setup.config, initialWeights(setup.config, setup.seed), setup.features);
@@ -39,7 +39,7 @@ export async function trainCentralized(
         (settings.excludeSeen ? ', seen items left out of the softmax' : '') +
         (newestWeight > 1 ? `, each user's newest example counted ${newestWeight} times` : '') +
         (settings.teacher
-          ? `, ${settings.teacher.weight} of each target from the teacher ${settings.teacher.file}`
+          ? `, ${settings.teacher.weight} of each target from the ${settings.teacher.files.length > 1 ? 'mean of the teachers' : 'teacher'} ${settings.teacher.files.join(', ')}`
           : ''),
     );
     const result = await trainModel(

@@ -71,7 +71,17 @@ export interface StepOptions {
    * A trained model whose predictions for `histories` (in the batch's order) make `weight` of each
    * example's target (`LossOptions.teacher`).
    */
-  teacher?: { model: RecommenderModel; histories: readonly HistoryInput[]; weight: number };
+  teacher?: { model: Teacher; histories: readonly HistoryInput[]; weight: number };
+}
+
+/**
+ * What knowledge distillation reads from a trained model: its predicted distribution over the same
+ * items. A {@link RecommenderModel}, or several averaged.
+ */
+export interface Teacher {
+  readonly config: Pick<ModelConfig, 'items'>;
+  /** `[histories, items]`, each row summing to 1; the caller owns the tensor. */
+  predictions(histories: readonly HistoryInput[]): tf.Tensor2D;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { TrainingExample, TrainOptions } from '../core/model/model-runtime.
 import { HISTORY_LENGTH } from '../core/model/model-spec.js';
 import { seededRandom } from '../core/random.js';
 import { checkExample } from './model-inputs.js';
-import type { RecommenderModel, StepOptions } from './recommender-model.js';
+import type { RecommenderModel, StepOptions, Teacher } from './recommender-model.js';
 
 /** Defaults of {@link TrainOptions}, kept in one place. */
 export const TRAIN_DEFAULTS: Required<Omit<TrainOptions, 'seed'>> = {
@@ -43,7 +43,7 @@ export interface TrainModelOptions extends TrainOptions {
    * Knowledge distillation: a trained model with the same items, whose predictions for each
    * example's whole history make `weight` of its target (the rest is the next item). Off when omitted.
    */
-  teacher?: { model: RecommenderModel; weight: number };
+  teacher?: { model: Teacher; weight: number };
 }
 
 /** Examples per optimizer step. */

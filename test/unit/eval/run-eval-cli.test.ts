@@ -346,7 +346,7 @@ describe('npm run eval', () => {
     expect(weighted.err.join('\n')).toMatch(/centralized: .*, each user's newest example counted 3 times/u);
   }, 60_000);
 
-  it("--teacher trains the centralized model partly on a saved model's predictions, and refuses one that does not fit", async () => {
+  it("--teacher trains the centralized model partly on a saved model's predictions (or several models' mean), and refuses one that does not fit", async () => {
     const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '2'];
     expect(await runEvalCli([...argv, '--save-models', 'teacher'], capture(dir), { full: tiny, quick: tiny })).toBe(0);
     const plain = capture(dir);
@@ -362,6 +362,16 @@ describe('npm run eval', () => {
     const lastLoss = (io: { err: string[] }) =>
       Number(/epoch 2, mean loss ([\d.]+)/u.exec(io.err.join('\n'))?.[1] ?? Number.NaN);
     expect(lastLoss(taught)).not.toBeCloseTo(lastLoss(plain), 3);
+    // Given twice: the mean of two models' predictions, which differs from either one's.
+    const second = ['--seed', '2', '--save-models', 'teacher2'];
+    expect(await runEvalCli([...argv, ...second], capture(dir), { full: tiny, quick: tiny })).toBe(0);
+    const pair = capture(dir);
+    const both = [...flags, '--teacher', 'teacher2/centralized.safetensors'];
+    expect(await runEvalCli([...argv, ...both], pair, { full: tiny, quick: tiny })).toBe(0);
+    expect(pair.err.join('\n')).toMatch(
+      /0\.7 of each target from the mean of the teachers .*teacher\/centralized\.safetensors, .*teacher2\/centralized\.safetensors/u,
+    );
+    expect(lastLoss(pair)).not.toBeCloseTo(lastLoss(taught), 3);
     const wide = capture(dir);
     expect(await runEvalCli([...argv, ...flags, '--dim', '12'], wide, { full: tiny, quick: tiny })).toBe(2);
     expect(wide.err.join('\n')).toMatch(/teacher\/centralized\.safetensors: Model weights do not fit the model/u);
