@@ -4,7 +4,7 @@ import { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
 import type { EvalSettings } from './eval-settings.js';
 import type { ModelSetup } from './model-setup.js';
-import { openSavedTeacher } from './saved-teachers.js';
+import { openSavedTeacher } from './saved-teacher.js';
 import { sequenceExamples } from './sequence-features.js';
 
 /**

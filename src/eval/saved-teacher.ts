@@ -11,8 +11,7 @@ export interface SavedTeacher extends Teacher {
 
 /**
  * The teacher of `--teacher`: the saved model in each of `files` (`--save-models`), for `setup`'s
- * data and width. Several predict the mean of their distributions, an ensemble's prediction, which
- * ranks better than any one of them.
+ * data and width. Several predict the mean of their distributions: an ensemble's prediction.
  * @throws OmniPersonaError `INVALID_OPTIONS` when a file is missing, unreadable or does not fit.
  */
 export async function openSavedTeacher(files: readonly string[], setup: ModelSetup): Promise<SavedTeacher> {

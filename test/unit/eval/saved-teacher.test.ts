@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initialWeights } from '../../../src/core/model/model-spec.js';
 import { encodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import { modelSetup } from '../../../src/eval/model-setup.js';
-import { openSavedTeacher } from '../../../src/eval/saved-teachers.js';
+import { openSavedTeacher } from '../../../src/eval/saved-teacher.js';
 import { sequenceHistory } from '../../../src/eval/sequence-features.js';
 import { RecommenderModel } from '../../../src/ml/recommender-model.js';
 import { selectBackend } from '../../../src/ml/select-backend.js';
