@@ -25,10 +25,7 @@ export async function openSavedTeacher(files: readonly string[], setup: ModelSet
   return {
     config: setup.config,
     predictions: (histories: readonly HistoryInput[]) =>
-      tf.tidy(() => {
-        const each = models.map((model) => model.predictions(histories));
-        return (each.length === 1 ? each[0] : tf.div(tf.addN(each), each.length)) as tf.Tensor2D;
-      }),
+      tf.tidy(() => tf.div(tf.addN(models.map((model) => model.predictions(histories))), models.length)),
     dispose: () => {
       for (const model of models) model.dispose();
     },

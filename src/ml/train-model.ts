@@ -40,8 +40,9 @@ export interface TrainModelOptions extends TrainOptions {
    */
   averageDecay?: number;
   /**
-   * Knowledge distillation: a trained model with the same items, whose predictions for each
-   * example's whole history make `weight` of its target (the rest is the next item). Off when omitted.
+   * Knowledge distillation: a trained model with the same items (or several averaged: `Teacher`),
+   * whose predictions for each example's whole history make `weight` of its target (the rest is the
+   * next item). Off when omitted.
    */
   teacher?: { model: Teacher; weight: number };
 }
