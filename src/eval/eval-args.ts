@@ -38,6 +38,8 @@ export interface EvalArgs {
   teacher?: string[];
   /** The share of each target the teachers' prediction makes (0.5 unless set). */
   teacherWeight?: number;
+  /** The co-visits' weight in the models' scores instead of the preset's; 0 for the models alone. */
+  coVisits?: number;
   /** The embedding width of every trained model, instead of the preset's. */
   dim?: number;
   /** Overrides the preset's federated rounds. */
@@ -104,6 +106,10 @@ Options:
                        data and width) for each whole training history; given more than once, the
                        mean of the models' predictions (an ensemble's)
   --teacher-weight <α> The teachers' share of each target (default 0.5)
+  --co-visits <w>      The weight of the co-visits table (what shoppers went on to after each item,
+                       counted from the training histories) added to the models' scores, instead of
+                       the preset's (1.5); 0: the models alone. Each model mode also reports its
+                       model alone
   --dim <n>            The embedding width of the trained models instead of the preset's (64)
   --rounds <n>         Federated rounds instead of the preset's
   --update-rank <n>    Federated clients send their updates as devices do: rank-n factors in int8,
@@ -185,6 +191,7 @@ const FlagsSchema = v.object({
   'teacher-weight': v.optional(
     v.pipe(Decimal, v.minValue(0, 'Expected a weight of at least 0'), v.maxValue(1, 'Expected a weight of at most 1')),
   ),
+  'co-visits': v.optional(NonNegative),
   dim: v.optional(
     v.pipe(Count, v.minValue(4, 'Expected a width of at least 4'), v.maxValue(512, 'Expected a width of at most 512')),
   ),
@@ -227,6 +234,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         'newest-weight': { type: 'string' },
         teacher: { type: 'string', multiple: true },
         'teacher-weight': { type: 'string' },
+        'co-visits': { type: 'string' },
         dim: { type: 'string' },
         rounds: { type: 'string' },
         'update-rank': { type: 'string' },
@@ -258,6 +266,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     'newest-weight': newestWeight,
     teacher,
     'teacher-weight': teacherWeight,
+    'co-visits': coVisits,
     dim,
     rounds,
     'update-rank': updateRank,
@@ -281,6 +290,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     newestWeight,
     teacher,
     teacherWeight,
+    coVisits,
     dim,
     rounds,
     updateRank,

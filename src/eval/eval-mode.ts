@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CoVisits } from '../core/co-visits.js';
 import { seededRandom } from '../core/random.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
 import { RecommenderModel } from '../ml/recommender-model.js';
 import type { EvalSettings } from './eval-settings.js';
 import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
 import type { LeaveOneOutSplit, RankingCase } from './leave-one-out.js';
-import { modelScorer } from './model-scorer.js';
+import { type CoVisitScoring, modelScorer } from './model-scorer.js';
 import type { ModelSetup } from './model-setup.js';
 import { PERSONALIZATION_MIN_EVENTS, type PersonalizationResult, personalizationGain } from './personalization.js';
 import { popularityScores } from './popularity-scores.js';
@@ -18,16 +19,17 @@ import { trainFederated } from './train-federated.js';
 import { type ServerRoundMetrics, trainViaServer } from './train-via-server.js';
 
 /**
- * The ways a run can produce rankings, in report order. `federated-server` trains through a live
- * sync server over HTTP (`train-via-server.ts`): slower, so only when asked for.
+ * The ways a run can produce rankings, in report order. `co-visits` ranks by the co-visits table
+ * alone (popularity breaking its ties), a baseline for what the models add to it. `federated-server`
+ * trains through a live sync server over HTTP (`train-via-server.ts`): slower, so only when asked for.
  */
-export const EVAL_MODES = ['popularity', 'centralized', 'federated', 'federated-server'] as const;
+export const EVAL_MODES = ['popularity', 'co-visits', 'centralized', 'federated', 'federated-server'] as const;
 
 /** One of {@link EVAL_MODES}. */
 export type EvalMode = (typeof EVAL_MODES)[number];
 
 /** What a run without `--modes` evaluates. */
-export const DEFAULT_EVAL_MODES: readonly EvalMode[] = ['popularity', 'centralized', 'federated'];
+export const DEFAULT_EVAL_MODES: readonly EvalMode[] = ['popularity', 'co-visits', 'centralized', 'federated'];
 
 /** Cases a `federated-server` checkpoint ranks (seeded), and how many checkpoints a run takes. */
 const CHECKPOINT_CASES = 2000;
@@ -45,6 +47,8 @@ export interface EvalContext {
   log: (line: string) => void;
   /** Where trained models are saved to or loaded from; absent to train and forget. */
   modelFiles?: ModelFiles;
+  /** The co-visits table counted from `split.train`, added to every model's scores; absent for the model alone. */
+  coVisits?: CoVisitScoring;
 }
 
 /** `--save-models` and `--load-models`. */
@@ -63,7 +67,10 @@ export const QUANTIZED_DTYPES = ['F16', 'I8'] as const satisfies readonly WireDt
 
 /** A mode's metrics, and for a model mode the same model's after a round trip through each quantized encoding. */
 export interface ModeMetrics {
+  /** As devices rank: the model's scores with the co-visits added, when the run has them. */
   metrics: MetricValues;
+  /** For a model mode with co-visits, the model's scores alone. */
+  modelAlone?: MetricValues;
   quantized: Array<{ dtype: (typeof QUANTIZED_DTYPES)[number]; metrics: MetricValues }>;
   /** For a model mode, the personalisation gain on shoppers with enough events, when the settings ask for it. */
   personalization?: PersonalizationResult;
@@ -80,6 +87,8 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     const observed = cases.map((entry) => entry.history);
     return { metrics: await evaluateRanking(cases, items, repeated(popularityScores(observed, items))), quantized: [] };
   }
+  if (mode === 'co-visits') return { metrics: await coVisitsAlone(context), quantized: [] };
+  const scorer = (model: RecommenderModel) => modelScorer(model, context.coVisits);
   let progress: ServerRoundMetrics[] | undefined;
   const train = async () => {
     if (mode === 'centralized') return trainCentralized(split.train, setup, settings.centralized, log);
@@ -92,7 +101,7 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
       checkpoint: async (weights) => {
         const global = RecommenderModel.create(setup.config, weights, setup.features);
         try {
-          return await evaluateRanking(checkpointCases, items, modelScorer(global), settings.scoreBatch);
+          return await evaluateRanking(checkpointCases, items, scorer(global), settings.scoreBatch);
         } finally {
           global.dispose();
         }
@@ -109,7 +118,10 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
       await writeFile(path, encodeTensors(await model.weights(), modelIdentity(mode, context)));
       log(`${mode}: saved to ${path}`);
     }
-    const metrics = await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch);
+    const metrics = await evaluateRanking(cases, items, scorer(model), settings.scoreBatch);
+    const modelAlone = context.coVisits
+      ? await evaluateRanking(cases, items, modelScorer(model), settings.scoreBatch)
+      : undefined;
     // The accuracy each download encoding costs: the same weights, encoded and decoded as the wire does.
     const weights = await model.weights();
     const quantized: ModeMetrics['quantized'] = [];
@@ -117,7 +129,7 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
       const decoded = decodeTensors(encodeTensors(weights, {}, dtype)).tensors;
       const copy = RecommenderModel.create(setup.config, decoded, setup.features);
       try {
-        quantized.push({ dtype, metrics: await evaluateRanking(cases, items, modelScorer(copy), settings.scoreBatch) });
+        quantized.push({ dtype, metrics: await evaluateRanking(cases, items, scorer(copy), settings.scoreBatch) });
       } finally {
         copy.dispose();
       }
@@ -125,14 +137,15 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     const chosen = context.shoppers.map((index) => cases[index] as RankingCase);
     const started = performance.now();
     const personalization = await personalizationGain(model, chosen, items, setup.seed);
-    if (!personalization) return { metrics, quantized, ...(progress ? { progress } : {}) };
+    const ranked = { metrics, quantized, ...(modelAlone ? { modelAlone } : {}), ...(progress ? { progress } : {}) };
+    if (!personalization) return ranked;
     log(
       `${mode}: fine-tuned for ${personalization.users} shoppers with ${PERSONALIZATION_MIN_EVENTS}+ events: ` +
         `HR@10 ${personalization.global['HR@10'].toFixed(4)} → ${personalization.personal['HR@10'].toFixed(4)}; ` +
         `held-out item ranked higher for ${personalization.rankedHigher}, lower for ${personalization.rankedLower} ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    return { metrics, quantized, personalization, ...(progress ? { progress } : {}) };
+    return { ...ranked, personalization };
   } finally {
     model.dispose();
   }
@@ -156,6 +169,32 @@ function modelIdentity(mode: EvalMode, context: EvalContext): Record<string, str
   const { centralized, federated } = context.settings;
   const training = mode === 'centralized' ? centralized : { ...federated, logEvery: undefined };
   return { ...context.modelFiles?.run, training: JSON.stringify(training) };
+}
+
+/**
+ * The co-visits table alone (counted here, whatever weight the models add it with): each history's
+ * co-visits, with popularity (scaled below the smallest co-visit term) ordering the items the
+ * table says nothing about and breaking its ties.
+ */
+async function coVisitsAlone(context: EvalContext): Promise<MetricValues> {
+  const { split, cases, items, settings } = context;
+  const table = CoVisits.count(split.train, items, settings.coVisits);
+  const popularity = popularityScores(split.train, items);
+  const top = popularity.reduce((max, count) => Math.max(max, count), 0) + 1;
+  const floor = popularity.map((count) => count / top);
+  const { window, recent } = settings.coVisits;
+  // The smallest co-visit term, log(1 + 1/(window · recent)), is 2 at this weight: above any floor.
+  const weight = 2 / Math.log1p(1 / (window * recent));
+  const scorer: BatchScorer = async (histories) => {
+    const block = new Float32Array(histories.length * items);
+    histories.forEach((history, row) => {
+      const scores = block.subarray(row * items, (row + 1) * items);
+      scores.set(floor);
+      table.addTo(scores, history, { recent, weight });
+    });
+    return block;
+  };
+  return evaluateRanking(cases, items, scorer, settings.scoreBatch);
 }
 
 /** The same scores for every history. */

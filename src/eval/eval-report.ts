@@ -8,11 +8,16 @@ type QuantizedDtype = (typeof QUANTIZED_DTYPES)[number];
 
 /**
  * One row: a mode's metrics and the wall time of training and ranking together; or, as
- * `<mode>@F16` and `<mode>@I8`, that mode's trained model after a round trip through a quantized
- * download encoding (no time of its own).
+ * `<mode>, model alone`, that mode's model without the co-visits; or, as `<mode>@F16` and
+ * `<mode>@I8`, its trained model after a round trip through a quantized download encoding (no time
+ * of their own).
  */
 export type EvalResult = {
-  mode: EvalMode | `${EvalMode}@${QuantizedDtype}` | `${EvalMode}${'' | ' fine-tuned'}, ${number}+ events`;
+  mode:
+    | EvalMode
+    | `${EvalMode}, model alone`
+    | `${EvalMode}@${QuantizedDtype}`
+    | `${EvalMode}${'' | ' fine-tuned'}, ${number}+ events`;
 } & MetricValues & {
     seconds: number;
     /** Set on rows over a subset of the users (the personalisation rows): how many. */

@@ -1,3 +1,4 @@
+import { CO_VISIT_DEFAULTS, type CoVisitOptions } from '../core/co-visits.js';
 import { FEDERATED_LOCAL, type TrainOptions } from '../core/model/model-runtime.js';
 import { SERVER_ADAM_DEFAULTS, type ServerAdamSettings } from '../server/server-optimizer.js';
 import { SYNC_SERVER_DEFAULTS } from '../server/sync-server-options.js';
@@ -63,6 +64,12 @@ export interface EvalSettings {
     logEvery: number;
   };
   /**
+   * The co-visits table (`core/co-visits.ts`), counted from the training sequences as the server
+   * counts the shop's histories, and added to each model's scores as devices add it. Each model mode
+   * also reports its model alone. Weight 0 ranks with the model alone.
+   */
+  coVisits: CoVisitOptions;
+  /**
    * Shoppers (with enough events) for whom each trained model is also fine-tuned as on their device,
    * to measure the personalisation gain; 0 for none.
    */
@@ -103,6 +110,7 @@ export const FULL_SETTINGS: EvalSettings = {
     finalRateShare: 0.05,
     logEvery: 100,
   },
+  coVisits: { ...CO_VISIT_DEFAULTS },
   personalizationUsers: 1000,
   scoreBatch: 256,
 };

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { CoVisits } from '../core/co-visits.js';
 import { OmniPersonaError } from '../core/errors.js';
 import type { BackendName } from '../core/model/model-runtime.js';
 import { seededRandom } from '../core/random.js';
@@ -148,6 +149,7 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       rounds: args.rounds ?? preset.federated.rounds,
       updateRank: args.updateRank ?? preset.federated.updateRank,
     },
+    coVisits: { ...preset.coVisits, weight: args.coVisits ?? preset.coVisits.weight },
     personalizationUsers: args.personalize ?? preset.personalizationUsers,
   };
   const data = await readInteractions(resolve(io.cwd, args.data));
@@ -189,12 +191,18 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
             ...(unseen.size > 0 ? { unseenShoppers: String(unseen.size) } : {}),
           },
         };
+  // Counted from what the models train on: the shop's histories, as the server counts them.
+  const coVisits =
+    settings.coVisits.weight > 0 && args.modes.some((mode) => mode !== 'popularity')
+      ? { table: CoVisits.count(split.train, items, settings.coVisits), options: settings.coVisits }
+      : undefined;
+  if (coVisits) io.stderr(`eval: co-visits: ${coVisits.table.size} pairs, weight ${settings.coVisits.weight}`);
   const results: EvalResult[] = [];
   let serverProgress: ServerRoundMetrics[] | undefined;
   for (const mode of args.modes) {
     const modeStarted = performance.now();
     const log = (line: string) => io.stderr(`eval: ${line}`);
-    const { metrics, quantized, personalization, progress } = await runEvalMode(mode, {
+    const { metrics, modelAlone, quantized, personalization, progress } = await runEvalMode(mode, {
       split,
       cases,
       items,
@@ -203,11 +211,13 @@ async function evaluate(args: EvalArgs, io: EvalIo, presets: EvalPresets): Promi
       shoppers,
       log,
       ...(modelFiles ? { modelFiles } : {}),
+      ...(coVisits ? { coVisits } : {}),
     });
     const seconds = Math.round((performance.now() - modeStarted) / 100) / 10;
     results.push({ mode, ...metrics, seconds });
     if (progress) serverProgress = progress;
     log(`${mode}: HR@10 ${metrics['HR@10'].toFixed(4)}, NDCG@10 ${metrics['NDCG@10'].toFixed(4)} in ${seconds} s`);
+    if (modelAlone) results.push({ mode: `${mode}, model alone`, ...modelAlone, seconds: 0 });
     // Rows such as `centralized@F16`: the same trained model, downloaded in that encoding.
     for (const row of quantized) results.push({ mode: `${mode}@${row.dtype}`, ...row.metrics, seconds: 0 });
     // The same model for shoppers with enough events, alone and fine-tuned on each one's own events.

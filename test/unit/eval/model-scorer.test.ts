@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { CoVisits } from '../../../src/core/co-visits.js';
 import { initialWeights } from '../../../src/core/model/model-spec.js';
 import { modelScorer } from '../../../src/eval/model-scorer.js';
 import { modelSetup } from '../../../src/eval/model-setup.js';
@@ -30,5 +31,33 @@ it('scores a batch of histories as the device scores each one alone', async () =
   } finally {
     model.dispose();
     await runtime.dispose();
+  }
+});
+
+it("adds the co-visits to each history's own row", async () => {
+  const setup = modelSetup(25, 6, 3);
+  const model = RecommenderModel.create(setup.config, initialWeights(setup.config, 3), setup.features);
+  try {
+    const table = CoVisits.count(
+      [
+        [1, 2, 3, 4],
+        [4, 24, 7],
+      ],
+      25,
+    );
+    const options = { recent: 3, weight: 1.5 };
+    const histories = [[1, 2], [4], [24, 0, 24, 7], []].map((rows) => Int32Array.from(rows));
+    const alone = await modelScorer(model)(histories);
+    const added = await modelScorer(model, { table, options })(histories);
+    const expected = alone.slice();
+    histories.forEach((history, row) => {
+      table.addTo(expected.subarray(row * 25, (row + 1) * 25), history, options);
+    });
+    expect(Array.from(added)).toEqual(Array.from(expected));
+    // The table moved something: 2 → 3 and 4 → 24 are pairs it counted.
+    expect(added[2] as number).toBeGreaterThan(alone[2] as number);
+    expect(added[25 + 24] as number).toBeGreaterThan(alone[25 + 24] as number);
+  } finally {
+    model.dispose();
   }
 });

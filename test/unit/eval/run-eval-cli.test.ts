@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CO_VISIT_DEFAULTS } from '../../../src/core/co-visits.js';
 import { seededRandom } from '../../../src/core/random.js';
 import { decodeTensors } from '../../../src/core/sync/tensor-codec.js';
 import type { EvalReport } from '../../../src/eval/eval-report.js';
@@ -54,6 +55,8 @@ const tiny: EvalSettings = {
     finalRateShare: 1,
     logEvery: 10,
   },
+  // The models alone: the tests below are about what they learn. One test adds the co-visits.
+  coVisits: { ...CO_VISIT_DEFAULTS, weight: 0 },
   personalizationUsers: 0,
   scoreBatch: 32,
 };
@@ -87,6 +90,7 @@ describe('npm run eval', () => {
     expect(['wasm', 'cpu']).toContain(report.backend);
     expect(report.results.map((result) => result.mode)).toEqual([
       'popularity',
+      'co-visits',
       'centralized',
       'centralized@F16',
       'centralized@I8',
@@ -112,6 +116,8 @@ describe('npm run eval', () => {
     }
     const row = (mode: string) => report.results.find((result) => result.mode === mode);
     const popularity = row('popularity');
+    // Each user walks a cycle: what followed each item for the others follows it again.
+    expect(row('co-visits')?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
     // Targets are within the user's taste: both models must have learnt tastes to rank them first.
     expect(row('centralized')?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
     expect(row('federated')?.['HR@5']).toBeGreaterThan((popularity?.['HR@5'] ?? 1) + 0.3);
@@ -126,6 +132,7 @@ describe('npm run eval', () => {
     expect(table[0]).toMatch(/^mode\s+HR@5\s+HR@10\s+HR@20\s+NDCG@5\s+NDCG@10\s+NDCG@20\s+seconds$/u);
     expect(table.slice(2).map((line) => line.split(/\s+/u)[0])).toEqual([
       'popularity',
+      'co-visits',
       'centralized',
       'centralized@F16',
       'centralized@I8',
@@ -160,6 +167,30 @@ describe('npm run eval', () => {
     expect(io.out.join('\n')).toContain('federated-server, the global model after each checkpoint');
     expect(io.err.join('\n')).toContain('updates as rank-4 factors in int8');
   });
+
+  it("--co-visits adds the co-visits to the models' scores and reports each model alone as well", async () => {
+    const argv = ['--data', 'tiny.txt', '--modes', 'centralized', '--epochs', '1'];
+    const added = capture(dir);
+    expect(
+      await runEvalCli([...argv, '--co-visits', '1.5', '--json', 'added.json'], added, { full: tiny, quick: tiny }),
+    ).toBe(0);
+    const alone = capture(dir);
+    expect(await runEvalCli([...argv, '--json', 'alone.json'], alone, { full: tiny, quick: tiny })).toBe(0);
+    const results = async (file: string) =>
+      (JSON.parse(await readFile(join(dir, file), 'utf8')) as EvalReport).results.map(({ seconds: _, ...row }) => row);
+    const [withCoVisits, modelAlone] = [await results('added.json'), await results('alone.json')];
+    expect(withCoVisits.map((row) => row.mode)).toEqual([
+      'centralized',
+      'centralized, model alone',
+      'centralized@F16',
+      'centralized@I8',
+    ]);
+    expect(added.err.join('\n')).toMatch(/co-visits: \d+ pairs, weight 1\.5/u);
+    // The same model: its row alone is the run without co-visits; after one epoch it has barely
+    // learnt the cycles the co-visits remember.
+    expect({ ...withCoVisits[1], mode: 'centralized' }).toEqual(modelAlone[0]);
+    expect(withCoVisits[0]?.['HR@5']).toBeGreaterThan((modelAlone[0]?.['HR@5'] ?? 1) + 0.2);
+  }, 60_000);
 
   it('gives the same results for the same seed', async () => {
     const run = async () => {
