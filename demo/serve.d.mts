@@ -14,6 +14,11 @@ export interface DemoOptions {
   catalog?: string;
   /** A model file to publish into a fresh data folder; the demo's trained model for its own catalog. */
   model?: string;
+  /**
+   * Publish co-visits counted from the demo's simulated shoppers, when the catalog has none.
+   * @default true for the demo's own catalog
+   */
+  coVisits?: boolean;
 }
 
 /** The demo's catalog and its trained global model. */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createSyncServer, signShopperToken } from 'omnipersona/server';
+import { simulatedHistories } from './data/build-model.mjs';
 import { productImage } from './product-image.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,7 +24,9 @@ const USER_ID = /^[\w.@+-]{1,64}$/u;
 
 /**
  * Starts the demo server. A fresh data folder is seeded with `catalog` and, when given, the global
- * model in `model` (else the server builds an untrained one from the catalog). The site secret
+ * model in `model` (else the server builds an untrained one from the catalog), and for the demo's
+ * own catalog, co-visits counted from the histories of the shoppers the model was trained on, as a
+ * shop's operator would publish its order history. The site secret
  * (for shopper tokens) and the admin token are new at each start unless given.
  * @param {import('./serve.d.mts').DemoOptions} [options]
  */
@@ -37,6 +40,7 @@ export async function startDemo({
   pages = here,
   catalog = DEMO_CATALOG,
   model = catalog === DEMO_CATALOG ? DEMO_MODEL : undefined,
+  coVisits = catalog === DEMO_CATALOG,
 } = {}) {
   const server = await createSyncServer({
     dataDir,
@@ -122,6 +126,7 @@ export async function startDemo({
     await server.importCatalog(items);
     if (model) await publish(server, adminToken, readFileSync(model));
   }
+  if (coVisits && !current.coVisits) await publishCoVisits(server, adminToken, simulatedHistories(items));
   const listener = await server.listen({ port, host });
   return {
     url: listener.url,
@@ -141,6 +146,16 @@ async function publish(server, adminToken, bytes) {
     body: bytes,
   });
   if (!response.ok) throw new Error(`Publishing the demo model failed: ${response.status} ${await response.text()}`);
+}
+
+/** Publishes shopper histories (`PUT /v1/co-visits`), counted into the catalog's co-visits. */
+async function publishCoVisits(server, adminToken, histories) {
+  const response = await server.app.request('/v1/co-visits', {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ histories }),
+  });
+  if (!response.ok) throw new Error(`Publishing co-visits failed: ${response.status} ${await response.text()}`);
 }
 
 function itemInput(item) {

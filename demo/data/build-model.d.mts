@@ -8,3 +8,5 @@ export function buildModel(
   options?: { shoppers?: number; epochs?: number; log?: (line: string) => void },
 ): Promise<{ weights: WeightSet; config: ModelConfig }>;
 export function simulateShopper(items: DemoItem[], random: () => number, index: number, start?: number): object[];
+/** The item ids each of the model's simulated shoppers viewed or bought, oldest first. */
+export function simulatedHistories(items: DemoItem[], shoppers?: number): string[][];

@@ -94,6 +94,22 @@ export function simulateShopper(catalog, random, index, start = Date.UTC(2026, 9
   return events;
 }
 
+/**
+ * The item ids each of the model's simulated shoppers viewed or bought, oldest first (the same
+ * shoppers, from the same seed): what a shop's own order and browsing history would give, for the
+ * demo server to count into co-visits (`PUT /v1/co-visits`).
+ */
+export function simulatedHistories(items, shoppers = SIMULATION.shoppers) {
+  const random = seededRandom(SIMULATION.seed);
+  return Array.from({ length: shoppers }, (_, index) => {
+    const ids = simulateShopper(items, random, index).flatMap((event) =>
+      event.item ? [event.item.id] : (event.items ?? []).map((line) => line.item.id),
+    );
+    // A cart or purchase right after the view is the same step.
+    return ids.filter((id, at) => id !== ids[at - 1]);
+  });
+}
+
 function itemInput(item) {
   return { id: item.id, name: item.name, category: item.category, brand: item.brand, price: item.price };
 }

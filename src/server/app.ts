@@ -7,6 +7,7 @@ import { corsHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
+import { coVisitRoutes } from './routes/co-visit-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { shopperRoutes } from './routes/shopper-routes.js';
 import { updateRoutes } from './routes/update-routes.js';
@@ -31,6 +32,7 @@ export function createSyncApp(service: SyncService, options: ResolvedSyncServerO
   const document = openApiDocument();
   app.get(OPENAPI_PATH, (c) => c.json(document));
   app.route('/', catalogRoutes(service, options));
+  app.route('/', coVisitRoutes(service, options));
   app.route('/', modelRoutes(service, options));
   app.route('/', updateRoutes(service, options));
   app.route('/', shopperRoutes(service.shoppers, options));

@@ -2,7 +2,8 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { toOmniPersonaError } from '../core/errors.js';
+import * as v from 'valibot';
+import { OmniPersonaError, toOmniPersonaError } from '../core/errors.js';
 import type { ItemInput } from '../core/event.js';
 import type { ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
@@ -11,6 +12,8 @@ import type { ModelManifest } from '../core/sync/protocol.js';
 import type { WireDtype } from '../core/sync/tensor-codec.js';
 import { createSyncApp } from './app.js';
 import { parseCatalogInput } from './catalog-input.js';
+import { CoVisitInputSchema } from './co-visit-input.js';
+import { formatIssues } from './format-issues.js';
 import { createPgliteClient } from './store/pglite-client.js';
 import { createPostgresClient } from './store/postgres-client.js';
 import type { SqlClient } from './store/sql-client.js';
@@ -20,7 +23,7 @@ import {
   resolveSyncServerOptions,
   type SyncServerOptions,
 } from './sync-server-options.js';
-import { type CatalogImportResult, SyncService } from './sync-service.js';
+import { type CatalogImportResult, type CoVisitImportResult, SyncService } from './sync-service.js';
 import { UpdateWorkerPool } from './update-workers.js';
 
 /** How long the server keeps an idle HTTP connection open. */
@@ -56,6 +59,12 @@ export interface SyncServer {
   listen(options?: ListenOptions): Promise<Listener>;
   /** Validates and merges catalog items, like `PUT /v1/catalog` without the token. */
   importCatalog(items: readonly ItemInput[]): Promise<CatalogImportResult>;
+  /**
+   * Counts the shop's shopper histories (item ids, oldest first) into the catalog's co-visits, like
+   * `PUT /v1/co-visits` without the token.
+   * @throws OmniPersonaError `INVALID_REQUEST` for invalid histories, `NOT_FOUND` before the first catalog.
+   */
+  importCoVisits(histories: ReadonlyArray<readonly string[]>): Promise<CoVisitImportResult>;
   /** Publishes weights as the next model version, like `PUT /v1/model` without the token. */
   publishModel(weights: WeightSet, config?: ModelConfig): Promise<ModelManifest>;
   /**
@@ -135,6 +144,13 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
       return listener;
     },
     importCatalog: async (items) => service.importCatalog(parseCatalogInput([...items])),
+    async importCoVisits(histories) {
+      const parsed = v.safeParse(CoVisitInputSchema, { histories });
+      if (!parsed.success) {
+        throw new OmniPersonaError('INVALID_REQUEST', `Invalid shopper histories: ${formatIssues(parsed.issues)}`);
+      }
+      return service.importCoVisits(parsed.output.histories);
+    },
     publishModel: (weights, config) => service.publishModel(weights, config),
     exportPrior: (dtype = DEFAULT_OPTIONS.weightsDtype) => service.prior(dtype),
     close() {

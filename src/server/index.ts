@@ -8,6 +8,7 @@ export { MODEL_METADATA } from '../core/sync/protocol.js';
 export { createSyncApp } from './app.js';
 export { type CatalogFeedFormat, parseCatalogFeed, readCatalogFeed } from './catalog-feed.js';
 export { parseCatalogInput } from './catalog-input.js';
+export { type CoVisitFeedFormat, parseCoVisitFeed } from './co-visit-feed.js';
 export {
   createSyncServer,
   LISTEN_DEFAULTS,
@@ -27,4 +28,4 @@ export {
   type SyncServerLogger,
   type SyncServerOptions,
 } from './sync-server-options.js';
-export { type CatalogImportResult, SyncService } from './sync-service.js';
+export { type CatalogImportResult, type CoVisitImportResult, SyncService } from './sync-service.js';

@@ -16,6 +16,7 @@ import {
   UpdateReceiptSchema,
 } from '../core/sync/protocol.js';
 import { MAX_CATALOG_ITEMS } from './catalog-input.js';
+import { CoVisitInputSchema } from './co-visit-input.js';
 import { SHOPPER_TOKEN_AUDIENCE } from './shopper-token.js';
 
 /** Where the server serves {@link openApiDocument}. */
@@ -42,6 +43,16 @@ const CatalogImportSchema = v.object({
   modelVersion: v.number(),
 });
 
+const CoVisitImportSchema = v.object({
+  catalogVersion: v.number(),
+  changed: v.boolean(),
+  histories: v.number(),
+  items: v.number(),
+  skipped: v.pipe(v.number(), v.description('Item ids the catalog does not list: left out of their history')),
+  unknown: v.pipe(v.array(v.string()), v.description('A few of the ids left out')),
+  pairs: v.number(),
+});
+
 /** A `POST` body of shopper events (the server checks each event against `SyncedEvent`). */
 const EventsBodySchema = v.object({ events: v.pipe(v.array(SyncedEventSchema), v.maxLength(500)) });
 
@@ -52,6 +63,8 @@ const SCHEMAS: Record<string, v.GenericSchema> = {
   CatalogDocument: CatalogDocumentSchema,
   CatalogBody: CatalogBodySchema,
   CatalogImport: CatalogImportSchema,
+  CoVisitBody: CoVisitInputSchema,
+  CoVisitImport: CoVisitImportSchema,
   ModelManifest: ModelManifestSchema,
   UpdateReceipt: UpdateReceiptSchema,
   SyncedEvent: SyncedEventSchema,
@@ -182,6 +195,37 @@ export function openApiDocument(): Record<string, unknown> {
             400: ERRORS.badRequest,
             401: ERRORS.unauthorized,
             403: ERRORS.forbidden,
+            413: ERRORS.tooLarge,
+          },
+        },
+      },
+      [ROUTES.coVisits]: {
+        put: {
+          summary: 'Count the shop’s own shopper histories into the catalog’s co-visits, as its next version',
+          description:
+            'The histories replace those counted before. Each is one shopper’s item ids, oldest first; ids the catalog does not list are left out. Devices read the co-visits with `GET /v1/catalog` (`coVisits`) and add them to their model’s scores. Bodies are limited like catalog feeds.',
+          security: admin,
+          requestBody: {
+            required: true,
+            content: {
+              ...json('CoVisitBody'),
+              'text/csv': {
+                schema: { type: 'string' },
+                description:
+                  'Header row: shopper,item,time (other columns ignored); time a number that grows with time or an ISO 8601 date',
+              },
+              'application/x-ndjson': {
+                schema: { type: 'string' },
+                description: 'One {"shopper","item","time"} object per line',
+              },
+            },
+          },
+          responses: {
+            200: { description: 'Counted', content: json('CoVisitImport') },
+            400: ERRORS.badRequest,
+            401: ERRORS.unauthorized,
+            403: ERRORS.forbidden,
+            404: error('No catalog is published yet (`NOT_FOUND`)'),
             413: ERRORS.tooLarge,
           },
         },

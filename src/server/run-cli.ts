@@ -52,8 +52,9 @@ Options:
                        weighed alike; the manifest reports the ε spent (default 0: off)
   --update-workers <n> Worker threads that check and sum updates beside the HTTP thread; 0 for none
                        (default one fewer than the CPU cores, at least 1 and at most 4)
-  --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/model, GET /v1/model/prior and
-                       POST /v1/shoppers/:userId/events (or env OMNIPERSONA_ADMIN_TOKEN)
+  --admin-token <t>    Token for PUT /v1/catalog, PUT /v1/co-visits, PUT /v1/model,
+                       GET /v1/model/prior and POST /v1/shoppers/:userId/events
+                       (or env OMNIPERSONA_ADMIN_TOKEN)
   --site-secret <s>    Secret (32+ characters) the shop's backend signs shopper tokens with, for
                        signed-in shoppers' cross-channel state (or env OMNIPERSONA_SITE_SECRET)
   -h, --help           Show this help

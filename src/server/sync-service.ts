@@ -14,6 +14,7 @@ import {
   type UpdateReceipt,
 } from '../core/sync/protocol.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../core/sync/tensor-codec.js';
+import { carryCoVisits, countCoVisits } from './count-co-visits.js';
 import { roundResult, withStep } from './federated-average.js';
 import { formatIssues } from './format-issues.js';
 import { growWeights } from './grow-weights.js';
@@ -34,6 +35,24 @@ export interface CatalogImportResult {
   changed: boolean;
   /** The current model version: new when the catalog outgrew the model. */
   modelVersion: number;
+}
+
+/** What a co-visit import did (`PUT /v1/co-visits`). */
+export interface CoVisitImportResult {
+  /** The current catalog version: new when the co-visits changed. */
+  catalogVersion: number;
+  /** False when the histories gave the co-visits the catalog already had. */
+  changed: boolean;
+  /** Shopper histories read. */
+  histories: number;
+  /** Item ids read from them. */
+  items: number;
+  /** Of those, ids the catalog does not list, which were left out. */
+  skipped: number;
+  /** A few of the ids left out. */
+  unknown: string[];
+  /** Item pairs in the published table. */
+  pairs: number;
 }
 
 /** Encoded weights ready to send, with their strong validator. */
@@ -77,12 +96,17 @@ export class SyncService {
 
   async catalog(): Promise<CatalogDocument> {
     const record = await this.#store.currentCatalog();
-    return { version: record?.version ?? 0, items: record?.items ?? [] };
+    const document: CatalogDocument = { version: record?.version ?? 0, items: record?.items ?? [] };
+    if (record?.coVisits) document.coVisits = record.coVisits;
+    return document;
   }
 
   /** @throws OmniPersonaError `MODEL_UNAVAILABLE` before the first model is published. */
   async manifest(): Promise<ModelManifest> {
-    const record = await this.#store.currentModel();
+    const [record, latestCatalogVersion] = await Promise.all([
+      this.#store.currentModel(),
+      this.#store.catalogVersion(),
+    ]);
     if (!record) {
       throw new OmniPersonaError('MODEL_UNAVAILABLE', 'No model is published yet: import a catalog first');
     }
@@ -95,6 +119,7 @@ export class SyncService {
       updates: record.updates,
       createdAt: record.createdAt.toISOString(),
       privacy: this.#privacy(record),
+      latestCatalogVersion,
     };
   }
 
@@ -152,6 +177,7 @@ export class SyncService {
       catalogVersion: catalog?.version ?? 0,
       config: record.config,
       items: catalog?.items ?? [],
+      ...(catalog?.coVisits ? { coVisits: catalog.coVisits } : {}),
       weights: decodeTensors(stored, { maxBytes: 2 ** 31 }).tensors,
     };
     return ownBuffer(encodePriorFile(prior, dtype));
@@ -159,31 +185,34 @@ export class SyncService {
 
   /**
    * Merges normalised items into the catalog: known items keep their row and take the new metadata,
-   * new items are appended. Starts the model, or grows it, when the catalog outgrows it.
+   * new items are appended, and the co-visits are kept. Starts the model, or grows it, when the
+   * catalog outgrows it.
    */
   async importCatalog(items: readonly CatalogItem[]): Promise<CatalogImportResult> {
     const dim = this.#options.modelDim;
     let size = 0;
-    const result = await this.#store.commit((state) => {
+    const result = await this.#store.commit(async (state) => {
       const merged = new Catalog([...(state.catalog?.items ?? []), ...items]);
       size = merged.size;
       const next = [...merged.items];
       const changed = !state.catalog || JSON.stringify(next) !== JSON.stringify(state.catalog.items);
+      const coVisits = changed ? carryCoVisits(state.catalog?.coVisits, state.catalog?.items ?? [], next) : undefined;
+      const catalog = changed ? { catalog: next, ...(coVisits ? { coVisits } : {}) } : {};
       const target = catalogRows(merged);
       const model = state.model;
       if (!model || !fitsSpec(model.config)) {
         // No model yet, or one of an earlier model format whose tensors the devices no longer read.
         const config = { ...target, dim };
-        return { catalog: next, model: { config, weights: initialWeights(config), updates: 0, rounds: NO_ROUNDS } };
+        return { ...catalog, model: { config, weights: initialWeights(config), updates: 0, rounds: NO_ROUNDS } };
       }
       if (
         target.items <= model.config.items &&
         target.categories <= model.config.categories &&
         target.brands <= model.config.brands
       ) {
-        return changed ? { catalog: next } : {};
+        return catalog;
       }
-      return this.#grown(state, { ...target, dim: model.config.dim }, changed ? next : undefined);
+      return { ...catalog, model: await this.#grown(state, { ...target, dim: model.config.dim }) };
     });
     const current = result.catalog ?? (await this.#store.currentCatalog());
     const model = result.model ?? (await this.#store.currentModel());
@@ -193,6 +222,37 @@ export class SyncService {
       items: size,
       changed: result.catalog !== undefined,
       modelVersion: model?.version ?? 0,
+    };
+  }
+
+  /**
+   * Counts the shop's own shopper histories (item ids, oldest first) into co-visits and publishes
+   * them with the catalog as its next version, replacing those it had; devices fetch the catalog
+   * again when the manifest names a newer one. Ids the catalog does not list are left out.
+   * @throws OmniPersonaError `NOT_FOUND` before the first catalog import.
+   */
+  async importCoVisits(histories: ReadonlyArray<readonly string[]>): Promise<CoVisitImportResult> {
+    let counted: ReturnType<typeof countCoVisits> | undefined;
+    const result = await this.#store.commit((state) => {
+      if (!state.catalog) {
+        throw new OmniPersonaError('NOT_FOUND', 'No catalog is published yet: import a catalog before its co-visits');
+      }
+      counted = countCoVisits(state.catalog.items, histories);
+      const { rows } = counted;
+      if (JSON.stringify(rows) === JSON.stringify(state.catalog.coVisits)) return {};
+      return { catalog: state.catalog.items, ...(rows ? { coVisits: rows } : {}) };
+    });
+    const { pairs, read, skipped, unknown } = counted as NonNullable<typeof counted>;
+    const catalogVersion = result.catalog?.version ?? (await this.#store.catalogVersion());
+    if (result.catalog) this.#options.logger.info(`catalog version ${catalogVersion} with ${pairs} co-visit pairs`);
+    return {
+      catalogVersion,
+      changed: result.catalog !== undefined,
+      histories: histories.length,
+      items: read,
+      skipped,
+      unknown,
+      pairs,
     };
   }
 
@@ -335,12 +395,11 @@ export class SyncService {
     };
   }
 
-  async #grown(state: StoreState, config: ModelConfig, catalog: CatalogItem[] | undefined) {
+  async #grown(state: StoreState, config: ModelConfig) {
     const weights = await state.weights();
     if (!weights || !state.model) throw new OmniPersonaError('INTERNAL', 'The current model has no weights');
     const { updates, rounds } = state.model;
-    const model = { config, weights: growWeights(weights, config), updates, rounds };
-    return catalog ? { catalog, model } : { model };
+    return { config, weights: growWeights(weights, config), updates, rounds };
   }
 }
 

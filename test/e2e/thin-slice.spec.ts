@@ -94,3 +94,30 @@ test('a click becomes a stored event, trains the on-device model, changes recomm
 
   expect(problems).toEqual([]);
 });
+
+test('recommendations follow the co-visits the shop publishes from its order history', async ({ page, demo }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  // Shoppers who viewed the first running shoe went on to a tent, and less often to a kitchen item:
+  // pairs across departments that the untrained model has no reason to rank.
+  const histories = [...Array(5).fill(['sku-001', 'sku-020']), ...Array(2).fill(['sku-001', 'sku-015'])];
+  const published = await fetch(`${demo.url}/v1/co-visits`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.adminToken}` },
+    body: JSON.stringify({ histories }),
+  });
+  expect(await published.json()).toMatchObject({ changed: true, pairs: 2 });
+
+  await page.goto(`${demo.url}/`);
+  await page.locator('#grid [data-omnipersona-card="sku-001"]').click();
+  await expect(page.locator('#product article')).toHaveAttribute('data-omnipersona-item', /sku-001/u);
+  await expect.poll(async () => (await forYou(page)).slice(0, 2)).toEqual(['sku-020', 'sku-015']);
+  await expect(page.locator('#for-you .omnipersona-rec-reason').first()).toHaveText(
+    /^Shoppers who viewed .+ went on to this$/u,
+  );
+  const together = await page.evaluate(() =>
+    window.omnipersona?.recommend?.({ kind: 'bought-together', item: 'sku-001', count: 2 }),
+  );
+  expect(together?.map((pick) => pick.item.id)).toEqual(['sku-020', 'sku-015']);
+  expect(problems).toEqual([]);
+});

@@ -252,11 +252,11 @@ export function createCorePersonalizer(options: PersonalizerOptions, platform: P
     if (!consentAllows(consent, 'pull')) return remember({ at, pulled: false, pushed: false, skipped: 'consent' });
     // The shopper's other channels first, so that a retraining on a new global model reads their events too.
     const shopper = await syncShopper();
-    const pulled = await model.pull();
-    if (pulled) {
-      emitter.emit('changed', { reason: 'pulled' });
-      await train(false);
-    }
+    const fetched = await model.pull();
+    if (fetched) emitter.emit('changed', { reason: 'pulled' });
+    // A new model is retrained on the log; a new catalog alone leaves the personal weights as they are.
+    const pulled = fetched === 'model';
+    if (pulled) await train(false);
     const result: SyncReport = { at, pulled, pushed: false };
     if (shopper) result.shopper = shopper;
     if (consentAllows(consent, 'push-update')) {

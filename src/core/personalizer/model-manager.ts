@@ -1,5 +1,6 @@
 import type { KeyValueStore } from '../adapters.js';
-import { Catalog } from '../catalog.js';
+import { Catalog, type CatalogItem } from '../catalog.js';
+import type { CoVisits } from '../co-visits.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import {
   FINE_TUNE,
@@ -15,8 +16,17 @@ import { clipUpdate } from '../sync/factored-norm.js';
 import type { PriorFile } from '../sync/prior-file.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { decodeTensors, encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
+import { coVisitsByRow } from './co-visits-by-row.js';
 import { federatedContribution } from './federated-contribution.js';
-import { MODEL_KEY, modelFeatures, offlineModel, priorModel, type StoredModel, serverModel } from './stored-model.js';
+import {
+  MODEL_KEY,
+  modelFeatures,
+  offlineModel,
+  priorModel,
+  type StoredModel,
+  serverModel,
+  withCatalog,
+} from './stored-model.js';
 
 export interface ModelManagerDeps {
   kv: KeyValueStore;
@@ -60,6 +70,9 @@ export class ModelManager {
   #rows = 0;
   /** A training run is using the runtime: its weights are not swapped under it. */
   #training = false;
+  /** The state whose catalog the device uses, set before its runtime loads; its co-visits by row, once built. */
+  #catalogState?: StoredModel;
+  #coVisits?: { state: StoredModel; table: CoVisits | undefined };
 
   constructor(deps: ModelManagerDeps) {
     this.#deps = deps;
@@ -112,6 +125,26 @@ export class ModelManager {
     if (state && !this.#training && this.#deps.catalog.size > this.#rows) {
       await this.#loadWeights(runtime, state, state.personal);
     }
+  }
+
+  /**
+   * The catalog's co-visits by this device's rows, or undefined when it has none. They come with the
+   * catalog (the server's, the prior's or the stored one), so they hold even when the model runtime
+   * could not load. Co-visits that cannot be read are reported once and left out.
+   */
+  coVisits(): CoVisits | undefined {
+    const state = this.#catalogState;
+    if (!state?.coVisits) return undefined;
+    if (this.#coVisits?.state !== state) {
+      let table: CoVisits | undefined;
+      try {
+        table = coVisitsByRow(state.catalogItems, state.coVisits, this.#deps.catalog);
+      } catch (error) {
+        this.#deps.report(error, 'The catalog’s co-visits cannot be read; ranking without them');
+      }
+      this.#coVisits = { state, table };
+    }
+    return this.#coVisits.table;
   }
 
   async score(history: HistoryInput): Promise<Float32Array> {
@@ -181,17 +214,35 @@ export class ModelManager {
    * version N is the model the prior was exported at (another database, one reset since). Updates
    * are computed only against weights this server sent, so one is never averaged against a base it
    * was not trained from.
-   * @returns whether a new version was loaded
+   *
+   * At the same model version, a newer catalog (items' metadata, co-visits: the manifest's
+   * `latestCatalogVersion`) is fetched alone, and the personal weights stay.
+   * @returns `model` when a new version was loaded, `catalog` when only the catalog was
    */
-  async pull(): Promise<boolean> {
+  async pull(): Promise<'model' | 'catalog' | undefined> {
     const client = this.#deps.client;
-    if (!client) return false;
+    if (!client) return undefined;
     await this.ready();
     const state = this.#requireState();
     const fresh = await client.manifest(state.etag);
-    if (!fresh || (fresh.manifest.version === state.version && !state.fromPrior)) return false;
-    await this.#activate(await serverModel(client, this.#deps.weightsDtype, fresh));
-    return true;
+    if (!fresh) return undefined;
+    if (fresh.manifest.version !== state.version || state.fromPrior) {
+      await this.#activate(await serverModel(client, this.#deps.weightsDtype, fresh));
+      return 'model';
+    }
+    const latest = fresh.manifest.latestCatalogVersion ?? 0;
+    if (latest <= (state.catalogVersion ?? 0)) return undefined;
+    const document = await client.catalog();
+    // The server only appends to its catalog; one that does not extend the model's is another
+    // server's, and the whole model is fetched again.
+    if (!extendsCatalog(document.items, state.catalogItems)) {
+      await this.#activate(await serverModel(client, this.#deps.weightsDtype, fresh));
+      return 'model';
+    }
+    const next = withCatalog(state, document);
+    if (fresh.etag !== undefined) next.etag = fresh.etag;
+    await this.#activate(next);
+    return 'catalog';
   }
 
   /**
@@ -250,6 +301,8 @@ export class ModelManager {
     const runtime = this.#runtime;
     this.#runtime = undefined;
     this.#state = undefined;
+    this.#catalogState = undefined;
+    this.#coVisits = undefined;
     this.#pending = undefined;
     this.#ready = undefined;
     await runtime?.dispose();
@@ -299,6 +352,7 @@ export class ModelManager {
     const ordered = new Catalog(state.catalogItems);
     for (const item of this.#deps.catalog.items) ordered.upsert(item);
     this.#deps.catalog.replaceWith(ordered);
+    this.#catalogState = state;
     const runtime = this.#runtime ?? (await this.#deps.loadRuntime());
     await this.#loadWeights(runtime, state, state.personal);
     this.#runtime = runtime;
@@ -330,6 +384,11 @@ export class ModelManager {
     if (!this.#state) throw new OmniPersonaError('MODEL_UNAVAILABLE', 'The model is not loaded');
     return this.#state;
   }
+}
+
+/** Whether `items` starts with the items of `prefix`, in its order. */
+function extendsCatalog(items: readonly CatalogItem[], prefix: readonly CatalogItem[]): boolean {
+  return prefix.length <= items.length && prefix.every((item, row) => items[row]?.id === item.id);
 }
 
 /**

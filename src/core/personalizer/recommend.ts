@@ -7,6 +7,7 @@ import { computeProfile, profileFeatures } from '../features/profile.js';
 import type { SignalKind } from '../model/model-spec.js';
 import { rankItems } from '../ranking.js';
 import { parseRecommendRequest, type Recommendation, type RecommendRequest } from '../recommend-request.js';
+import { addCoVisits } from './add-co-visits.js';
 import type { Impressions } from './impressions.js';
 import type { ModelManager } from './model-manager.js';
 
@@ -29,7 +30,7 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
   return async function recommend(input: RecommendRequest): Promise<Recommendation[]> {
     const request = parseRecommendRequest(input);
     const events = await history();
-    const steps = itemSteps(events, catalog);
+    let steps = itemSteps(events, catalog);
     const purchased = new Set(
       events.flatMap((event) => (event.type === 'purchase' ? eventItems(event) : [])).map((item) => item.id),
     );
@@ -59,6 +60,14 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
       request.kind === 'trending' ? [] : anchor ? [{ item: anchor, kind: anchorKind }] : undefined,
       events,
     );
+    // Loading the model may have put the catalog in the server's order: the history's rows are read again.
+    steps = itemSteps(events, catalog);
+    // What shoppers went on to from the anchor, or from the shopper's newest items; none for trending.
+    const coVisits = canStore() ? model.coVisits() : undefined;
+    const anchorRow = anchor && catalog.indexOf(anchor.id);
+    const visited =
+      request.kind === 'trending' ? [] : anchorRow !== undefined ? [anchorRow] : steps.map((step) => step.item);
+    const wentOn = coVisits ? addCoVisits(coVisits, scores, visited) : new Map<number, number>();
     const excluded = new Set([...purchased, ...leftOut]);
     if (anchor) excluded.add(anchor.id);
     if (request.excludeViewed ?? request.kind === 'for-you') {
@@ -71,6 +80,9 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
     }
     const reason = (item: CatalogItem): string => {
       if (anchor) return request.kind === 'similar' ? `Similar to ${label(anchor)}` : `Goes with ${label(anchor)}`;
+      const from = request.kind === 'for-you' ? wentOn.get(catalog.indexOf(item.id) ?? -1) : undefined;
+      const source = from === undefined ? undefined : catalog.at(from);
+      if (source) return `Shoppers who viewed ${label(source)} went on to this`;
       const because = item.category[0] === undefined ? undefined : recentByCategory.get(item.category[0]);
       return request.kind === 'for-you' && because ? `Because you viewed ${label(because)}` : 'Popular right now';
     };

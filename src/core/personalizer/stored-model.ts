@@ -4,6 +4,7 @@ import type { ItemFeatures } from '../model/model-runtime.js';
 import { initialWeights, type ModelConfig, PRICE_BANDS } from '../model/model-spec.js';
 import type { WeightSet } from '../model/weights.js';
 import type { PriorFile } from '../sync/prior-file.js';
+import type { CatalogDocument, CoVisitRows } from '../sync/protocol.js';
 import type { SyncClient } from '../sync/sync-client.js';
 import { encodeTensors, type WireDtype } from '../sync/tensor-codec.js';
 
@@ -16,6 +17,10 @@ export interface StoredModel {
   version: number;
   config: ModelConfig;
   catalogItems: CatalogItem[];
+  /** The server catalog's version `catalogItems` come from; absent for a model built on the device. */
+  catalogVersion?: number;
+  /** The catalog's co-visits, by index into `catalogItems`; absent when it has none. */
+  coVisits?: CoVisitRows;
   /** The global weights, encoded; the base of every update. */
   base: Uint8Array;
   /** The personal (fine-tuned) weights, encoded. */
@@ -69,15 +74,33 @@ export async function serverModel(client: SyncClient, dtype: WireDtype, fresh?: 
   const document = await client.catalog();
   const weights = await client.weights(current.manifest.weights[dtype]);
   const { manifest } = current;
-  const state = storedModel(manifest.version, manifest.config, document.items, weights, current.etag);
+  const state = withCatalog(
+    storedModel(manifest.version, manifest.config, document.items, weights, current.etag),
+    document,
+  );
   if (manifest.privacy) state.clipNorm = manifest.privacy.clipNorm;
   return state;
+}
+
+/** `state` with a catalog `document` of the server in place of the one it had, co-visits included. */
+export function withCatalog(state: StoredModel, document: CatalogDocument): StoredModel {
+  const { coVisits: _previous, ...rest } = state;
+  return {
+    ...rest,
+    catalogItems: document.items,
+    catalogVersion: document.version,
+    ...(document.coVisits ? { coVisits: document.coVisits } : {}),
+  };
 }
 
 /** The shop's prior file as a state; the caller decides what a failure to fetch or read it means. */
 export async function priorModel(fetchPrior: () => Promise<PriorFile>): Promise<StoredModel> {
   const prior = await fetchPrior();
-  const state = storedModel(prior.version, prior.config, prior.items, prior.weights);
+  const state = withCatalog(storedModel(prior.version, prior.config, prior.items, prior.weights), {
+    version: prior.catalogVersion,
+    items: prior.items,
+    ...(prior.coVisits ? { coVisits: prior.coVisits } : {}),
+  });
   state.fromPrior = true;
   return state;
 }

@@ -4,7 +4,14 @@ import type { CatalogItem } from '../catalog.js';
 import { OmniPersonaError, toOmniPersonaError } from '../errors.js';
 import { checkWeights, type ModelConfig } from '../model/model-spec.js';
 import type { WeightSet } from '../model/weights.js';
-import { CatalogItemSchema, MODEL_METADATA, ModelConfigSchema } from './protocol.js';
+import {
+  CatalogItemSchema,
+  type CoVisitRows,
+  CoVisitRowsSchema,
+  coVisitsProblem,
+  MODEL_METADATA,
+  ModelConfigSchema,
+} from './protocol.js';
 import { type DecodeLimits, decodeTensors, encodeTensors, type WireDtype } from './tensor-codec.js';
 
 /**
@@ -12,7 +19,8 @@ import { type DecodeLimits, decodeTensors, encodeTensors, type WireDtype } from 
  * that the shop serves with its own static assets. A device with no stored model and no sync server
  * to reach starts from it instead of from random weights. It is a tensor payload of the sync
  * protocol (`core/sync/tensor-codec.ts`) whose `__metadata__` holds {@link MODEL_METADATA}'s
- * `version`, `catalogVersion`, `config` and `catalog`; `omnipersona-server export-prior` writes it.
+ * `version`, `catalogVersion`, `config`, `catalog` and, when the catalog has them, `coVisits`;
+ * `omnipersona-server export-prior` writes it.
  */
 export interface PriorFile {
   /** The global model version it was exported at. */
@@ -22,6 +30,8 @@ export interface PriorFile {
   config: ModelConfig;
   /** The catalog's items, in the order of the model's rows. */
   items: CatalogItem[];
+  /** The catalog's co-visits, by index into `items`; absent when none were published. */
+  coVisits?: CoVisitRows;
   weights: WeightSet;
 }
 
@@ -36,6 +46,7 @@ const PriorMetadataSchema = v.object({
     v.parseJson(),
     v.pipe(v.array(CatalogItemSchema), v.maxLength(10_000_000)),
   ),
+  [MODEL_METADATA.coVisits]: v.optional(v.pipe(v.string(), v.parseJson(), CoVisitRowsSchema)),
 });
 
 /** The bytes of a prior file, with the weights in `dtype` (see {@link WireDtype}). */
@@ -47,6 +58,7 @@ export function encodePriorFile(prior: PriorFile, dtype: WireDtype = 'F32'): Uin
       [MODEL_METADATA.catalogVersion]: String(prior.catalogVersion),
       [MODEL_METADATA.config]: JSON.stringify(prior.config),
       [MODEL_METADATA.catalog]: JSON.stringify(prior.items),
+      ...(prior.coVisits ? { [MODEL_METADATA.coVisits]: JSON.stringify(prior.coVisits) } : {}),
     },
     dtype,
   );
@@ -54,7 +66,8 @@ export function encodePriorFile(prior: PriorFile, dtype: WireDtype = 'F32'): Uin
 
 /**
  * Reads and checks a prior file: the payload, the metadata's schemas, one catalog item per model
- * row at most (ids unique, since an item's position is its row), and weights that fit the config.
+ * row at most (ids unique, since an item's position is its row), co-visits that name only its
+ * items, and weights that fit the config.
  * @throws OmniPersonaError `INVALID_PAYLOAD` naming the first problem.
  */
 export function decodePriorFile(bytes: Uint8Array, limits?: DecodeLimits): PriorFile {
@@ -74,13 +87,17 @@ export function decodePriorFile(bytes: Uint8Array, limits?: DecodeLimits): Prior
     if (ids.has(item.id)) fail(`catalog item "${item.id}" is listed twice`);
     ids.add(item.id);
   }
-  const problem = checkWeights(tensors, config);
-  if (problem) fail(`weights do not fit the config: ${problem}`);
+  const coVisits = meta[MODEL_METADATA.coVisits];
+  const problem = coVisits && coVisitsProblem(coVisits, items.length);
+  if (problem) fail(problem);
+  const misfit = checkWeights(tensors, config);
+  if (misfit) fail(`weights do not fit the config: ${misfit}`);
   return {
     version: meta[MODEL_METADATA.version],
     catalogVersion: meta[MODEL_METADATA.catalogVersion],
     config,
     items,
+    ...(coVisits ? { coVisits } : {}),
     weights: tensors,
   };
 }

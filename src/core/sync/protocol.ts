@@ -25,6 +25,11 @@ export const ROUTES = {
    * `GET ?after=<version>` reads, `POST` adds (`ShopperEventsBody`).
    */
   shopperEvents: '/v1/shopper/events',
+  /**
+   * `PUT` (operator token): the shop's own shopper histories, counted into the catalog's co-visits
+   * (`CatalogDocument.coVisits`) as the catalog's next version.
+   */
+  coVisits: '/v1/co-visits',
   /** `DELETE` (shopper token): forgets everything the server keeps about the shopper. */
   shopper: '/v1/shopper',
   /**
@@ -67,6 +72,8 @@ export const MODEL_METADATA = {
   config: 'omnipersona.config',
   /** The catalog's items as a JSON array in row order; only in a prior file (`core/sync/prior-file.ts`). */
   catalog: 'omnipersona.catalog',
+  /** The catalog's co-visits ({@link CoVisitRows}) as JSON; only in a prior file, and only when it has some. */
+  coVisits: 'omnipersona.co_visits',
 } as const;
 
 export const ModelConfigSchema = v.object({
@@ -89,6 +96,12 @@ export interface ModelManifest {
   createdAt: string;
   /** How updates are protected, and what a shopper has spent; absent from servers before it. */
   privacy?: ModelPrivacy;
+  /**
+   * The newest catalog version (`GET /v1/catalog`). It is newer than `catalogVersion` when items'
+   * metadata or the co-visits changed since this model was published; a device holding an older
+   * catalog fetches it again, without the weights. Absent from servers before it.
+   */
+  latestCatalogVersion?: number;
 }
 
 /**
@@ -129,12 +142,53 @@ export const ModelManifestSchema = v.object({
   updates: v.pipe(v.number(), v.integer(), v.minValue(0)),
   createdAt: v.string(),
   privacy: v.optional(ModelPrivacySchema),
+  latestCatalogVersion: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 }) satisfies v.GenericSchema<unknown, ModelManifest>;
 
 /** What `GET /v1/catalog` returns. */
 export interface CatalogDocument {
   version: number;
   items: CatalogItem[];
+  /** Which items shoppers go on to after each one (see {@link CoVisitRows}); absent when none were published. */
+  coVisits?: CoVisitRows;
+}
+
+/** The most neighbours one item may list in {@link CoVisitRows}. */
+export const MAX_CO_VISIT_NEIGHBOURS = 200;
+
+/**
+ * Co-visits as a catalog document (and a prior file) carries them: entry `i` lists the items shoppers
+ * went on to after `items[i]` of the same document, as `[index into items, weight]` pairs, heaviest
+ * first; the list may be shorter than `items` (the rest have none). Indices rather than ids because
+ * the document's own `items` fix the order, and an index is half the bytes of an id on a table of
+ * tens of neighbours per item; devices map each index to their own row through the item's id, and the
+ * server keeps them by id across catalog imports. `CoVisits.fromRows` reads it.
+ */
+export type CoVisitRows = Array<Array<[number, number]>>;
+
+const CoVisitIndex = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000_000));
+const CoVisitWeight = v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1e9));
+
+export const CoVisitRowsSchema = v.pipe(
+  v.array(v.pipe(v.array(v.tuple([CoVisitIndex, CoVisitWeight])), v.maxLength(MAX_CO_VISIT_NEIGHBOURS))),
+  v.maxLength(10_000_000),
+  v.description(
+    'Entry i lists the items shoppers went on to after items[i], as [index into items, weight] pairs, heaviest first',
+  ),
+) satisfies v.GenericSchema<unknown, CoVisitRows>;
+
+/**
+ * Why co-visits cannot be read against a catalog of `items` items (one more row than items, or an
+ * index past them), or undefined when they can.
+ */
+export function coVisitsProblem(rows: CoVisitRows, items: number): string | undefined {
+  if (rows.length > items) return `${rows.length} rows of co-visits for ${items} catalog items`;
+  for (const [from, row] of rows.entries()) {
+    for (const [to] of row) {
+      if (to >= items) return `co-visits of item ${from} name item ${to}, past the ${items} catalog items`;
+    }
+  }
+  return undefined;
 }
 
 export const CatalogItemSchema = v.object({
@@ -149,10 +203,18 @@ export const CatalogItemSchema = v.object({
   inStock: v.optional(v.boolean()),
 }) satisfies v.GenericSchema<unknown, CatalogItem>;
 
-export const CatalogDocumentSchema = v.object({
-  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  items: v.pipe(v.array(CatalogItemSchema), v.maxLength(1_000_000)),
-}) satisfies v.GenericSchema<unknown, CatalogDocument>;
+export const CatalogDocumentSchema = v.pipe(
+  v.object({
+    version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    items: v.pipe(v.array(CatalogItemSchema), v.maxLength(1_000_000)),
+    coVisits: v.optional(CoVisitRowsSchema),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || !dataset.value.coVisits) return;
+    const problem = coVisitsProblem(dataset.value.coVisits, dataset.value.items.length);
+    if (problem) addIssue({ message: `Invalid co-visits: ${problem}` });
+  }),
+) satisfies v.GenericSchema<unknown, CatalogDocument>;
 
 /** What `POST /v1/updates` returns. */
 export interface UpdateReceipt {

@@ -95,6 +95,10 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     // and devices that read the log after its version learn to delete it.
     'ALTER TABLE omnipersona_shopper_events ADD COLUMN removed boolean NOT NULL DEFAULT false',
   ],
+  [
+    // The catalog version's co-visits (`CoVisitRows`, by index into its own items); null for none.
+    'ALTER TABLE omnipersona_catalog_versions ADD COLUMN co_visits jsonb',
+  ],
 ];
 
 /**

@@ -2,7 +2,7 @@ import type { CatalogItem } from '../../core/catalog.js';
 import { OmniPersonaError } from '../../core/errors.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
-import { MODEL_METADATA } from '../../core/sync/protocol.js';
+import { type CoVisitRows, MODEL_METADATA } from '../../core/sync/protocol.js';
 import { decodeTensors, encodeTensors } from '../../core/sync/tensor-codec.js';
 import type { ServerAdamState } from '../server-optimizer.js';
 import { sha256Hex } from './sha256-hex.js';
@@ -26,6 +26,7 @@ interface ModelRow {
 interface CatalogRow {
   version: number;
   items: CatalogItem[];
+  co_visits: CoVisitRows | null;
   created_at: Date;
 }
 
@@ -63,9 +64,26 @@ export async function writeOptimizer(sql: SqlQueryable, version: number, state: 
 
 export async function readCatalog(sql: SqlQueryable): Promise<CatalogRecord | undefined> {
   const [row] = await sql.query<CatalogRow>(
-    'SELECT version, items, created_at FROM omnipersona_catalog_versions ORDER BY version DESC LIMIT 1',
+    'SELECT version, items, co_visits, created_at FROM omnipersona_catalog_versions ORDER BY version DESC LIMIT 1',
   );
-  return row && { version: row.version, items: row.items, createdAt: row.created_at };
+  return row && catalogRecord(row.version, row.items, row.co_visits ?? undefined, row.created_at);
+}
+
+/** The current catalog's version, 0 before the first. */
+export async function readCatalogVersion(sql: SqlQueryable): Promise<number> {
+  const [row] = await sql.query<{ version: number | null }>(
+    'SELECT max(version) AS version FROM omnipersona_catalog_versions',
+  );
+  return row?.version ?? 0;
+}
+
+function catalogRecord(
+  version: number,
+  items: CatalogItem[],
+  coVisits: CoVisitRows | undefined,
+  createdAt: Date,
+): CatalogRecord {
+  return { version, items, ...(coVisits ? { coVisits } : {}), createdAt };
 }
 
 export async function readModel(sql: SqlQueryable, version?: number): Promise<ModelRecord | undefined> {
@@ -122,12 +140,17 @@ export function stored(weights: Uint8Array | undefined): Uint8Array | undefined 
   return weights && weights.length > 0 ? weights : undefined;
 }
 
-export async function insertCatalog(sql: SqlQueryable, version: number, items: CatalogItem[]): Promise<CatalogRecord> {
+export async function insertCatalog(
+  sql: SqlQueryable,
+  version: number,
+  items: CatalogItem[],
+  coVisits?: CoVisitRows,
+): Promise<CatalogRecord> {
   const [row] = await sql.query<{ created_at: Date }>(
-    'INSERT INTO omnipersona_catalog_versions (version, items) VALUES ($1, $2) RETURNING created_at',
-    [version, JSON.stringify(items)],
+    'INSERT INTO omnipersona_catalog_versions (version, items, co_visits) VALUES ($1, $2, $3) RETURNING created_at',
+    [version, JSON.stringify(items), coVisits ? JSON.stringify(coVisits) : null],
   );
-  return { version, items, createdAt: row?.created_at ?? new Date() };
+  return catalogRecord(version, items, coVisits, row?.created_at ?? new Date());
 }
 
 export async function insertModel(

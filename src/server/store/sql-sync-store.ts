@@ -10,7 +10,15 @@ import { PayloadCache } from './payload-cache.js';
 import { RoundPresums } from './round-presums.js';
 import { RoundWriter, refusal } from './round-writer.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
-import { insertCatalog, insertModel, loadWeights, readCatalog, readModel, stored } from './sql-rows.js';
+import {
+  insertCatalog,
+  insertModel,
+  loadWeights,
+  readCatalog,
+  readCatalogVersion,
+  readModel,
+  stored,
+} from './sql-rows.js';
 import type {
   CatalogRecord,
   ModelRecord,
@@ -57,6 +65,10 @@ export class SqlSyncStore implements SyncStore {
     return readCatalog(this.#sql);
   }
 
+  catalogVersion(): Promise<number> {
+    return readCatalogVersion(this.#sql);
+  }
+
   currentModel(): Promise<ModelRecord | undefined> {
     return readModel(this.#sql);
   }
@@ -100,7 +112,10 @@ export class SqlSyncStore implements SyncStore {
         weights: async () => (model ? loadWeights(tx, model.version) : undefined),
       });
       const result: { catalog?: CatalogRecord; model?: ModelRecord } = {};
-      if (change.catalog) result.catalog = await insertCatalog(tx, (catalog?.version ?? 0) + 1, change.catalog);
+      if (change.catalog) {
+        const version = (catalog?.version ?? 0) + 1;
+        result.catalog = await insertCatalog(tx, version, change.catalog, change.coVisits);
+      }
       if (change.model) {
         const catalogVersion = result.catalog?.version ?? catalog?.version ?? 0;
         result.model = await insertModel(tx, (model?.version ?? 0) + 1, catalogVersion, change.model, this.#keep);

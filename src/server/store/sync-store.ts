@@ -2,6 +2,7 @@ import type { CatalogItem } from '../../core/catalog.js';
 import type { ModelConfig } from '../../core/model/model-spec.js';
 import type { WeightSet } from '../../core/model/weights.js';
 import type {
+  CoVisitRows,
   ShopperEventsPage,
   ShopperEventsReceipt,
   ShopperRemovalsReceipt,
@@ -15,6 +16,8 @@ import type { UpdateSum } from '../update-processing.js';
 export interface CatalogRecord {
   version: number;
   items: CatalogItem[];
+  /** Which items shoppers went on to after each one, by index into `items`; absent when none were published. */
+  coVisits?: CoVisitRows;
   createdAt: Date;
 }
 
@@ -76,6 +79,11 @@ export interface StoreState {
 /** What a write appends; the store numbers the versions. Absent parts stay as they are. */
 export interface StoreChange {
   catalog?: CatalogItem[];
+  /**
+   * The co-visits of the new catalog version, by index into `catalog`; only with `catalog`. A
+   * catalog written without them has none: a write that keeps them passes them on.
+   */
+  coVisits?: CoVisitRows;
   model?: ModelDraft;
 }
 
@@ -123,6 +131,8 @@ export interface UpdateOutcome {
  */
 export interface SyncStore {
   currentCatalog(): Promise<CatalogRecord | undefined>;
+  /** The current catalog's version, 0 before the first, without reading the catalog itself. */
+  catalogVersion(): Promise<number>;
   currentModel(): Promise<ModelRecord | undefined>;
   model(version: number): Promise<ModelRecord | undefined>;
   /** The weights of `version` in the F32 wire form of `encodeTensors`, or undefined when unknown. */
