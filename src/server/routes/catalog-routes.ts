@@ -1,26 +1,20 @@
 import { vValidator } from '@hono/valibot-validator';
 import { Hono } from 'hono';
 import { toCatalogItem } from '../../core/catalog.js';
-import { OmniPersonaError } from '../../core/errors.js';
 import { ROUTES } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
 import { bodyLimit } from '../body-limit.js';
-import { type CatalogFeedFormat, parseCatalogFeed } from '../catalog-feed.js';
+import { parseCatalogFeed } from '../catalog-feed.js';
 import { CatalogInputSchema } from '../catalog-input.js';
 import { errorResponse } from '../error-response.js';
 import { formatIssues } from '../format-issues.js';
 import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
 import type { SyncService } from '../sync-service.js';
-
-/** Feed bodies other than JSON, by content type. */
-const FEED_TYPES: ReadonlyArray<[RegExp, CatalogFeedFormat]> = [
-  [/^text\/csv\b/iu, 'csv'],
-  [/^application\/(x-ndjson|jsonl|x-jsonlines)\b/iu, 'jsonl'],
-];
+import { feedBody } from './feed-body.js';
 
 /**
  * `GET /v1/catalog` (public) and `PUT /v1/catalog` (operator): a JSON array of items or `{ items }`,
- * or a feed as `text/csv` or `application/x-ndjson` (see {@link CatalogFeedFormat}).
+ * or a feed as `text/csv` or `application/x-ndjson` (read by {@link parseCatalogFeed}).
  */
 export function catalogRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
   return new Hono()
@@ -32,17 +26,7 @@ export function catalogRoutes(service: SyncService, options: ResolvedSyncServerO
       ROUTES.catalog,
       adminAuth(options.adminToken),
       bodyLimit(options.maxCatalogBytes),
-      async (c, next) => {
-        const type = c.req.header('content-type') ?? '';
-        const format = FEED_TYPES.find(([pattern]) => pattern.test(type))?.[1];
-        if (!format) return next();
-        try {
-          return c.json(await service.importCatalog(parseCatalogFeed(await c.req.text(), format, 'body')));
-        } catch (error) {
-          if (!(error instanceof OmniPersonaError) || error.code !== 'INVALID_REQUEST') throw error;
-          return errorResponse(c, 'INVALID_REQUEST', error.message);
-        }
-      },
+      feedBody(async (text, type) => service.importCatalog(parseCatalogFeed(text, type, 'body'))),
       vValidator('json', CatalogInputSchema, (result, c) => {
         if (result.success) return;
         const json = /^application\/([a-z.+-]*\+)?json/iu.test(c.req.header('content-type') ?? '');

@@ -1,26 +1,20 @@
 import { vValidator } from '@hono/valibot-validator';
 import { Hono } from 'hono';
-import { OmniPersonaError } from '../../core/errors.js';
 import { ROUTES } from '../../core/sync/protocol.js';
 import { adminAuth } from '../admin-auth.js';
 import { bodyLimit } from '../body-limit.js';
-import { type CoVisitFeedFormat, parseCoVisitFeed } from '../co-visit-feed.js';
+import { parseCoVisitFeed } from '../co-visit-feed.js';
 import { CoVisitInputSchema } from '../co-visit-input.js';
 import { errorResponse } from '../error-response.js';
 import { formatIssues } from '../format-issues.js';
 import type { ResolvedSyncServerOptions } from '../sync-server-options.js';
 import type { SyncService } from '../sync-service.js';
-
-/** Feed bodies other than JSON, by content type. */
-const FEED_TYPES: ReadonlyArray<[RegExp, CoVisitFeedFormat]> = [
-  [/^text\/csv\b/iu, 'csv'],
-  [/^application\/(x-ndjson|jsonl|x-jsonlines)\b/iu, 'jsonl'],
-];
+import { feedBody } from './feed-body.js';
 
 /**
  * `PUT /v1/co-visits` (operator): the shop's shopper histories as JSON `{ histories: [[id, …], …] }`,
- * or as a feed of `shopper,item,time` rows in `text/csv` or `application/x-ndjson` (see
- * {@link CoVisitFeedFormat}), counted into the catalog's co-visits. Bodies are limited like catalog
+ * or as a feed of `shopper,item,time` rows in `text/csv` or `application/x-ndjson` (read by
+ * {@link parseCoVisitFeed}), counted into the catalog's co-visits. Bodies are limited like catalog
  * feeds (`maxCatalogBytes`).
  */
 export function coVisitRoutes(service: SyncService, options: ResolvedSyncServerOptions): Hono {
@@ -28,19 +22,7 @@ export function coVisitRoutes(service: SyncService, options: ResolvedSyncServerO
     ROUTES.coVisits,
     adminAuth(options.adminToken),
     bodyLimit(options.maxCatalogBytes),
-    async (c, next) => {
-      const type = c.req.header('content-type') ?? '';
-      const format = FEED_TYPES.find(([pattern]) => pattern.test(type))?.[1];
-      if (!format) return next();
-      let histories: string[][];
-      try {
-        histories = parseCoVisitFeed(await c.req.text(), format);
-      } catch (error) {
-        if (!(error instanceof OmniPersonaError) || error.code !== 'INVALID_REQUEST') throw error;
-        return errorResponse(c, 'INVALID_REQUEST', error.message);
-      }
-      return c.json(await service.importCoVisits(histories));
-    },
+    feedBody(async (text, type) => service.importCoVisits(parseCoVisitFeed(text, type))),
     vValidator('json', CoVisitInputSchema, (result, c) => {
       if (result.success) return;
       const json = /^application\/([a-z.+-]*\+)?json/iu.test(c.req.header('content-type') ?? '');
