@@ -136,7 +136,7 @@ export async function runEvalMode(mode: EvalMode, context: EvalContext): Promise
     }
     const chosen = context.shoppers.map((index) => cases[index] as RankingCase);
     const started = performance.now();
-    const personalization = await personalizationGain(model, chosen, items, setup.seed);
+    const personalization = await personalizationGain(model, chosen, items, setup.seed, context.coVisits);
     const ranked = { metrics, quantized, ...(modelAlone ? { modelAlone } : {}), ...(progress ? { progress } : {}) };
     if (!personalization) return ranked;
     log(

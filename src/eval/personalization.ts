@@ -5,10 +5,10 @@ import type { RecommenderModel } from '../ml/recommender-model.js';
 import { trainModel } from '../ml/train-model.js';
 import { type BatchScorer, evaluateRanking } from './evaluate-ranking.js';
 import type { RankingCase } from './leave-one-out.js';
-import { modelScorer } from './model-scorer.js';
+import { type CoVisitScoring, modelScorer } from './model-scorer.js';
 import type { MetricValues, TargetPlace } from './ranking-metrics.js';
 import { sampleIndices } from './sample-indices.js';
-import { sequenceExamples, sequenceHistory } from './sequence-features.js';
+import { sequenceExamples } from './sequence-features.js';
 
 /** Shoppers with at least this many events before their held-out item take part. */
 export const PERSONALIZATION_MIN_EVENTS = 10;
@@ -42,14 +42,15 @@ export function personalizationShoppers(cases: readonly RankingCase[], users: nu
  * The personalisation gain for `chosen` (see {@link personalizationShoppers}; undefined when it is
  * empty): ranks each one's held-out item with the global model, then again after fine-tuning a copy
  * of it on the shopper's own history with the device's settings (everything before the held-out
- * item; no time budget, so the run is reproducible). `model` ends with the global weights it
- * started with.
+ * item; no time budget, so the run is reproducible). With `coVisits`, both rank as devices do,
+ * the co-visits added to the model's scores. `model` ends with the global weights it started with.
  */
 export async function personalizationGain(
   model: RecommenderModel,
   chosen: readonly RankingCase[],
   items: number,
   seed: number,
+  coVisits?: CoVisitScoring,
 ): Promise<PersonalizationResult | undefined> {
   if (chosen.length === 0) return undefined;
   const global: WeightSet = await model.weights();
@@ -58,7 +59,13 @@ export async function personalizationGain(
   const record = (into: Float64Array) => (index: number, place: TargetPlace | undefined) => {
     into[index] = place ? place.above + place.tied / 2 : Number.NaN;
   };
-  const globalMetrics = await evaluateRanking(chosen, items, modelScorer(model), undefined, record(ranks.global));
+  const globalMetrics = await evaluateRanking(
+    chosen,
+    items,
+    modelScorer(model, coVisits),
+    undefined,
+    record(ranks.global),
+  );
   let fineTunes = 0;
   // One history per call: each shopper is ranked by their own fine-tuned copy of the global model.
   const fineTuned: BatchScorer = async (histories) => {
@@ -66,7 +73,7 @@ export async function personalizationGain(
     model.setWeights(global);
     const options = { ...FINE_TUNE, timeBudgetMs: Number.POSITIVE_INFINITY };
     await trainModel(model, sequenceExamples(history), options, seed + fineTunes++);
-    return model.scoreMany([sequenceHistory(history)]);
+    return modelScorer(model, coVisits)([history]);
   };
   try {
     const personal = await evaluateRanking(chosen, items, fineTuned, 1, record(ranks.personal));
