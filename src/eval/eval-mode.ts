@@ -172,13 +172,14 @@ function modelIdentity(mode: EvalMode, context: EvalContext): Record<string, str
 }
 
 /**
- * The co-visits table alone (counted here, whatever weight the models add it with): each history's
+ * The co-visits table alone (whatever weight the models add it with): each history's
  * co-visits, with popularity (scaled below the smallest co-visit term) ordering the items the
  * table says nothing about and breaking its ties.
  */
 async function coVisitsAlone(context: EvalContext): Promise<MetricValues> {
   const { split, cases, items, settings } = context;
-  const table = CoVisits.count(split.train, items, settings.coVisits);
+  // The models' table when they add one (the same counts), else counted here.
+  const table = context.coVisits?.table ?? CoVisits.count(split.train, items, settings.coVisits);
   const popularity = popularityScores(split.train, items);
   const top = popularity.reduce((max, count) => Math.max(max, count), 0) + 1;
   const floor = popularity.map((count) => count / top);

@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { OmniPersonaError } from '../core/errors.js';
+import { formatIssues } from './format-issues.js';
 
 /** The most shopper histories one co-visit import may carry. */
 export const MAX_CO_VISIT_HISTORIES = 1_000_000;
@@ -21,3 +23,15 @@ export const CoVisitInputSchema = v.object({
   ),
 });
 export type CoVisitInput = v.InferOutput<typeof CoVisitInputSchema>;
+
+/**
+ * Validates shopper histories from any source.
+ * @throws OmniPersonaError `INVALID_REQUEST` saying which history or item is wrong and why.
+ */
+export function parseCoVisitInput(histories: unknown): string[][] {
+  const result = v.safeParse(CoVisitInputSchema, { histories });
+  if (!result.success) {
+    throw new OmniPersonaError('INVALID_REQUEST', `Invalid shopper histories: ${formatIssues(result.issues)}`);
+  }
+  return result.output.histories;
+}

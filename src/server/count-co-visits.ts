@@ -1,6 +1,7 @@
 import type { CatalogItem } from '../core/catalog.js';
 import { CO_VISIT_DEFAULTS, CoVisits } from '../core/co-visits.js';
 import type { CoVisitRows } from '../core/sync/protocol.js';
+import { reindexCoVisits } from '../core/sync/reindex-co-visits.js';
 
 /** What counting shoppers' histories against a catalog found. */
 export interface CoVisitCount {
@@ -62,20 +63,7 @@ export function carryCoVisits(
 ): CoVisitRows | undefined {
   if (!rows) return undefined;
   const rowOf = new Map(to.map((item, row) => [item.id, row]));
-  const newRow = (index: number) => {
-    const id = from[index]?.id;
-    return id === undefined ? undefined : rowOf.get(id);
-  };
-  const carried: CoVisitRows = [];
-  rows.forEach((row, index) => {
-    const at = newRow(index);
-    if (at === undefined) return;
-    while (carried.length <= at) carried.push([]);
-    carried[at] = row.flatMap(([target, weight]) => {
-      const moved = newRow(target);
-      return moved === undefined ? [] : [[moved, weight] as [number, number]];
-    });
-  });
+  const carried = reindexCoVisits(rows, from, (id) => rowOf.get(id));
   while (carried.length > 0 && carried.at(-1)?.length === 0) carried.pop();
   return carried.length > 0 ? carried : undefined;
 }

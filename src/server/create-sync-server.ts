@@ -2,8 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import * as v from 'valibot';
-import { OmniPersonaError, toOmniPersonaError } from '../core/errors.js';
+import { toOmniPersonaError } from '../core/errors.js';
 import type { ItemInput } from '../core/event.js';
 import type { ModelConfig } from '../core/model/model-spec.js';
 import type { WeightSet } from '../core/model/weights.js';
@@ -12,8 +11,7 @@ import type { ModelManifest } from '../core/sync/protocol.js';
 import type { WireDtype } from '../core/sync/tensor-codec.js';
 import { createSyncApp } from './app.js';
 import { parseCatalogInput } from './catalog-input.js';
-import { CoVisitInputSchema } from './co-visit-input.js';
-import { formatIssues } from './format-issues.js';
+import { parseCoVisitInput } from './co-visit-input.js';
 import { createPgliteClient } from './store/pglite-client.js';
 import { createPostgresClient } from './store/postgres-client.js';
 import type { SqlClient } from './store/sql-client.js';
@@ -144,13 +142,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
       return listener;
     },
     importCatalog: async (items) => service.importCatalog(parseCatalogInput([...items])),
-    async importCoVisits(histories) {
-      const parsed = v.safeParse(CoVisitInputSchema, { histories });
-      if (!parsed.success) {
-        throw new OmniPersonaError('INVALID_REQUEST', `Invalid shopper histories: ${formatIssues(parsed.issues)}`);
-      }
-      return service.importCoVisits(parsed.output.histories);
-    },
+    importCoVisits: async (histories) => service.importCoVisits(parseCoVisitInput(histories)),
     publishModel: (weights, config) => service.publishModel(weights, config),
     exportPrior: (dtype = DEFAULT_OPTIONS.weightsDtype) => service.prior(dtype),
     close() {

@@ -1,6 +1,7 @@
 import type { Catalog, CatalogItem } from '../catalog.js';
 import { CoVisits } from '../co-visits.js';
 import { type CoVisitRows, MAX_CO_VISIT_NEIGHBOURS } from '../sync/protocol.js';
+import { reindexCoVisits } from '../sync/reindex-co-visits.js';
 
 /**
  * A catalog document's co-visits (by index into its `items`) as a table by this device's rows: each
@@ -8,18 +9,6 @@ import { type CoVisitRows, MAX_CO_VISIT_NEIGHBOURS } from '../sync/protocol.js';
  * @throws OmniPersonaError `INVALID_OPTIONS` for a weight that is not positive and finite.
  */
 export function coVisitsByRow(items: readonly CatalogItem[], rows: CoVisitRows, catalog: Catalog): CoVisits {
-  const rowOf = (index: number) => {
-    const id = items[index]?.id;
-    return id === undefined ? undefined : catalog.indexOf(id);
-  };
-  const byRow: Array<Array<[number, number]>> = [];
-  rows.forEach((row, index) => {
-    const from = rowOf(index);
-    if (from === undefined) return;
-    byRow[from] = row.flatMap(([target, weight]) => {
-      const to = rowOf(target);
-      return to === undefined ? [] : [[to, weight] as [number, number]];
-    });
-  });
+  const byRow = reindexCoVisits(rows, items, (id) => catalog.indexOf(id));
   return CoVisits.fromRows(catalog.size, byRow, MAX_CO_VISIT_NEIGHBOURS);
 }

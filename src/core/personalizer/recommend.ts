@@ -30,7 +30,6 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
   return async function recommend(input: RecommendRequest): Promise<Recommendation[]> {
     const request = parseRecommendRequest(input);
     const events = await history();
-    let steps = itemSteps(events, catalog);
     const purchased = new Set(
       events.flatMap((event) => (event.type === 'purchase' ? eventItems(event) : [])).map((item) => item.id),
     );
@@ -40,7 +39,13 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
       for (const id of await impressions.overshown(request.maxImpressions)) leftOut.add(id);
     }
     if (request.kind === 'recently-viewed') {
-      const recent = [...new Set(steps.map((step) => step.item).reverse())];
+      const recent = [
+        ...new Set(
+          itemSteps(events, catalog)
+            .map((step) => step.item)
+            .reverse(),
+        ),
+      ];
       const scores = new Float32Array(catalog.size);
       recent.forEach((row, rank) => {
         scores[row] = recent.length - rank;
@@ -60,8 +65,8 @@ export function createRecommend(deps: RecommendDeps): (input: RecommendRequest) 
       request.kind === 'trending' ? [] : anchor ? [{ item: anchor, kind: anchorKind }] : undefined,
       events,
     );
-    // Loading the model may have put the catalog in the server's order: the history's rows are read again.
-    steps = itemSteps(events, catalog);
+    // Read after scoring: loading the model may have put the catalog in the server's order.
+    const steps = itemSteps(events, catalog);
     // What shoppers went on to from the anchor, or from the shopper's newest items; none for trending.
     const coVisits = canStore() ? model.coVisits() : undefined;
     const anchorRow = anchor && catalog.indexOf(anchor.id);
