@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseCsv } from 'csv-parse/sync';
+
 import type { CatalogItem } from '../core/catalog.js';
 import { OmniPersonaError } from '../core/errors.js';
 import { parseCatalogInput } from './catalog-input.js';
+import { csvRecords, jsonLines } from './feed-rows.js';
 
 /**
  * How a feed is laid out: one JSON document (an array or `{ items }`), one JSON item per line, or
@@ -51,31 +52,13 @@ export function parseCatalogFeed(text: string, format?: CatalogFeedFormat, sourc
       }
     }
   }
-  const items: unknown[] = [];
-  for (const [index, line] of text.split(/\r?\n/u).entries()) {
-    if (line.trim() === '') continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new OmniPersonaError(
-        'INVALID_REQUEST',
-        `Catalog feed ${source}, line ${index + 1}, is not JSON: ${reason}`,
-      );
-    }
-  }
+  const items = jsonLines(text, (line, reason) => `Catalog feed ${source}, line ${line}, is not JSON: ${reason}`);
   return parseCatalogInput(items, `Catalog feed ${source}`);
 }
 
 /** Rows of a CSV feed as item objects: numbers and booleans converted, empty cells left out. */
 function csvItems(text: string, source: string): Array<Record<string, unknown>> {
-  let rows: Array<Record<string, string>>;
-  try {
-    rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new OmniPersonaError('INVALID_REQUEST', `Catalog feed ${source} is not valid CSV: ${reason}`);
-  }
+  const rows = csvRecords(text, (reason) => `Catalog feed ${source} is not valid CSV: ${reason}`);
   return rows.map((row) => {
     const item: Record<string, unknown> = {};
     for (const [column, cell] of Object.entries(row)) {

@@ -1,7 +1,7 @@
-import { parse as parseCsv } from 'csv-parse/sync';
 import * as v from 'valibot';
 import { OmniPersonaError } from '../core/errors.js';
 import { HistoryItemSchema, MAX_CO_VISIT_HISTORIES, MAX_HISTORY_ITEMS } from './co-visit-input.js';
+import { csvRecords, jsonLines } from './feed-rows.js';
 import { formatIssues } from './format-issues.js';
 
 /**
@@ -32,7 +32,10 @@ const FeedRowSchema = v.object({
  * @throws OmniPersonaError `INVALID_REQUEST` naming the first bad row.
  */
 export function parseCoVisitFeed(text: string, format: CoVisitFeedFormat): string[][] {
-  const rows = format === 'csv' ? csvRows(text) : jsonRows(text);
+  const rows =
+    format === 'csv'
+      ? csvRecords(text, (reason) => `Co-visit feed is not valid CSV: ${reason}`)
+      : jsonLines(text, (line, reason) => `Co-visit feed line ${line} is not JSON: ${reason}`);
   const byShopper = new Map<string, Array<{ item: string; time: number }>>();
   for (const [index, row] of rows.entries()) {
     const parsed = v.safeParse(FeedRowSchema, row);
@@ -60,27 +63,4 @@ export function parseCoVisitFeed(text: string, format: CoVisitFeedFormat): strin
   }
   // Array.prototype.sort is stable: rows of one time stay in the feed's order.
   return [...byShopper.values()].map((history) => history.sort((a, b) => a.time - b.time).map((row) => row.item));
-}
-
-function csvRows(text: string): unknown[] {
-  try {
-    return parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new OmniPersonaError('INVALID_REQUEST', `Co-visit feed is not valid CSV: ${reason}`);
-  }
-}
-
-function jsonRows(text: string): unknown[] {
-  const rows: unknown[] = [];
-  for (const [index, line] of text.split(/\r?\n/u).entries()) {
-    if (line.trim() === '') continue;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new OmniPersonaError('INVALID_REQUEST', `Co-visit feed line ${index + 1} is not JSON: ${reason}`);
-    }
-  }
-  return rows;
 }
